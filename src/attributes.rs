@@ -1,0 +1,82 @@
+//! Attribute values for metrics: bounded, low-cardinality, never a session key or raw id.
+
+pub const UNKNOWN: &str = "unknown";
+const MAX_LEN: usize = 120;
+
+fn looks_like_session_key(v: &str) -> bool {
+    let lower = v.to_ascii_lowercase();
+    lower.starts_with("agent:") || lower.contains(":agent:")
+}
+
+fn all_chars(v: &str, extra: &[u8]) -> bool {
+    !v.is_empty()
+        && v.len() <= MAX_LEN
+        && v
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-') || extra.contains(&b))
+}
+
+/// The official policy: `^[A-Za-z0-9_.:-]{1,120}$` and not a session key, else `fallback`.
+pub fn low_cardinality(value: Option<&str>, fallback: &str) -> String {
+    match value.map(str::trim) {
+        Some(v) if all_chars(v, b"") && !looks_like_session_key(v) => v.to_string(),
+        _ => fallback.to_string(),
+    }
+}
+
+/// Provider and model ids also allow `/`, `@` and `+` (e.g. `openrouter/anthropic/claude-sonnet-4`):
+/// they come from the operator's config, not from users, and `unknown` would hide real spend.
+pub fn model_id(value: Option<&str>) -> String {
+    match value.map(str::trim) {
+        Some(v) if all_chars(v, b"/@+") && !looks_like_session_key(v) => v.to_string(),
+        _ => UNKNOWN.to_string(),
+    }
+}
+
+/// A lane keeps only its kind: `session:agent:main:main` becomes `session`.
+pub fn lane(value: Option<&str>) -> String {
+    let Some(v) = value.map(str::trim) else {
+        return UNKNOWN.to_string();
+    };
+    if v.to_ascii_lowercase().starts_with("agent:") {
+        return UNKNOWN.to_string();
+    }
+    let kind = v.split(':').next().unwrap_or(v);
+    low_cardinality(Some(kind), UNKNOWN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_plain_values() {
+        assert_eq!(low_cardinality(Some("webchat"), UNKNOWN), "webchat");
+        assert_eq!(low_cardinality(Some(" telegram "), UNKNOWN), "telegram");
+    }
+
+    #[test]
+    fn rejects_session_keys_spaces_and_long_values() {
+        assert_eq!(low_cardinality(Some("agent:main:main"), UNKNOWN), UNKNOWN);
+        assert_eq!(low_cardinality(Some("x:agent:main"), UNKNOWN), UNKNOWN);
+        assert_eq!(low_cardinality(Some("two words"), UNKNOWN), UNKNOWN);
+        assert_eq!(low_cardinality(Some(&"a".repeat(121)), UNKNOWN), UNKNOWN);
+        assert_eq!(low_cardinality(Some(""), "none"), "none");
+        assert_eq!(low_cardinality(None, UNKNOWN), UNKNOWN);
+        assert_eq!(low_cardinality(Some("héllo"), UNKNOWN), UNKNOWN);
+    }
+
+    #[test]
+    fn model_ids_may_have_slashes() {
+        assert_eq!(model_id(Some("openrouter/anthropic/claude-sonnet-4")), "openrouter/anthropic/claude-sonnet-4");
+        assert_eq!(model_id(Some("gpt 4")), UNKNOWN);
+    }
+
+    #[test]
+    fn lanes_keep_their_kind() {
+        assert_eq!(lane(Some("session:agent:main:main")), "session");
+        assert_eq!(lane(Some("main")), "main");
+        assert_eq!(lane(Some("agent:main")), UNKNOWN);
+        assert_eq!(lane(None), UNKNOWN);
+    }
+}

@@ -1,0 +1,197 @@
+//! Every `#[napi]` item, and nothing else: JS values in, one core call, plain values out.
+//! Nothing here throws into the host or panics across the boundary.
+
+use crate::config::{self, Level, Outcome};
+use crate::pipeline::{Generation, HostInfo};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Hard upper bound for flush/shutdown, whatever the caller asks.
+const MAX_WAIT_MS: u32 = 30_000;
+
+#[napi(object)]
+pub struct LogLine {
+    pub level: String,
+    pub message: String,
+}
+
+#[napi(object)]
+pub struct Status {
+    pub running: bool,
+    pub summary: String,
+    pub received: f64,
+    pub recorded: f64,
+    pub malformed: f64,
+    pub ignored: f64,
+    pub dropped: f64,
+    pub late: f64,
+    pub exports_ok: f64,
+    pub exports_failed: f64,
+    pub last_success_unix_ms: Option<f64>,
+    pub last_failure_unix_ms: Option<f64>,
+    pub last_error: Option<String>,
+}
+
+#[napi(object)]
+pub struct Outcome_ {
+    pub ok: bool,
+    pub error: Option<String>,
+    pub elapsed_ms: f64,
+}
+
+fn level_name(l: Level) -> String {
+    match l {
+        Level::Info => "info".into(),
+        Level::Warn => "warn".into(),
+    }
+}
+
+fn parse_env(json: &str) -> config::Env {
+    serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(json)
+        .map(|m| {
+            m.into_iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn parse_host(json: &str) -> HostInfo {
+    let v: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+    let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string).filter(|x| !x.is_empty());
+    HostInfo { openclaw_version: s("openclawVersion"), subscription: s("subscription").unwrap_or_default() }
+}
+
+/// Build a generation from the host's `diagnostics` block; never fails, `running` tells.
+fn open(diagnostics_json: &str, env_json: &str, host_json: &str) -> Generation {
+    let diagnostics: serde_json::Value = serde_json::from_str(diagnostics_json).unwrap_or_default();
+    let resolved = config::resolve(&diagnostics, &parse_env(env_json));
+    let generation = match resolved.outcome {
+        Outcome::Disabled { level, reason } => {
+            let g = Generation::inert(reason.clone());
+            g.shared.logs.push(level, reason);
+            g
+        }
+        Outcome::Enabled(settings) => {
+            let g = Generation::start(&settings, &parse_host(host_json));
+            if g.is_running() {
+                g.shared.logs.push(Level::Info, g.summary.clone());
+            }
+            g
+        }
+    };
+    for w in resolved.warnings {
+        generation.shared.logs.push(Level::Warn, w);
+    }
+    generation
+}
+
+/// One exporter generation. Create it in `start()`, drop it after `shutdown()`.
+#[napi]
+pub struct NativeGeneration {
+    inner: Arc<Generation>,
+}
+
+#[napi]
+impl NativeGeneration {
+    #[napi(constructor)]
+    pub fn new(diagnostics_json: String, env_json: String, host_json: String) -> Self {
+        NativeGeneration { inner: Arc::new(open(&diagnostics_json, &env_json, &host_json)) }
+    }
+
+    #[napi(getter)]
+    pub fn running(&self) -> bool {
+        self.inner.is_running()
+    }
+
+    #[napi(getter)]
+    pub fn summary(&self) -> String {
+        self.inner.summary.clone()
+    }
+
+    /// One diagnostic event as JSON. Cheap and non-blocking; after shutdown it only counts.
+    #[napi]
+    pub fn push(&self, event_json: String) {
+        self.inner.push(event_json);
+    }
+
+    #[napi]
+    pub fn push_unserializable(&self) {
+        self.inner.push_unserializable();
+    }
+
+    #[napi]
+    pub fn take_logs(&self) -> Vec<LogLine> {
+        self.inner
+            .shared
+            .logs
+            .take()
+            .into_iter()
+            .map(|(l, m)| LogLine { level: level_name(l), message: m })
+            .collect()
+    }
+
+    #[napi]
+    pub fn status(&self) -> Status {
+        let c = &self.inner.shared.counters;
+        let n = |a: &std::sync::atomic::AtomicU64| a.load(Relaxed) as f64;
+        let t = |a: &std::sync::atomic::AtomicU64| Some(a.load(Relaxed) as f64).filter(|v| *v > 0.0);
+        Status {
+            running: self.inner.is_running(),
+            summary: self.inner.summary.clone(),
+            received: n(&c.received),
+            recorded: n(&c.recorded),
+            malformed: n(&c.malformed),
+            ignored: n(&c.ignored),
+            dropped: n(&c.dropped),
+            late: n(&c.late),
+            exports_ok: n(&c.exports_ok),
+            exports_failed: n(&c.exports_failed),
+            last_success_unix_ms: t(&c.last_success_unix_ms),
+            last_failure_unix_ms: t(&c.last_failure_unix_ms),
+            last_error: self.inner.shared.last_error.lock().ok().and_then(|g| g.clone()),
+        }
+    }
+
+    /// Record everything pushed so far and export it; resolves within `timeoutMs`.
+    #[napi(ts_return_type = "Promise<Outcome_>")]
+    pub fn flush<'env>(&self, env: &'env Env, timeout_ms: u32) -> Result<Object<'env>> {
+        let g = self.inner.clone();
+        settle_on_thread(env, timeout_ms, move |t| g.flush(t))
+    }
+
+    /// Stop, export the last data and release every thread; resolves within `timeoutMs`.
+    #[napi(ts_return_type = "Promise<Outcome_>")]
+    pub fn shutdown<'env>(&self, env: &'env Env, timeout_ms: u32) -> Result<Object<'env>> {
+        let g = self.inner.clone();
+        settle_on_thread(env, timeout_ms, move |t| g.shutdown(t))
+    }
+}
+
+/// Run a blocking core call on its own thread and settle a promise with its outcome, so the
+/// JS thread and libuv's pool are never blocked.
+fn settle_on_thread<'env>(
+    env: &'env Env,
+    timeout_ms: u32,
+    work: impl FnOnce(Duration) -> std::result::Result<(), String> + Send + 'static,
+) -> Result<Object<'env>> {
+    let (deferred, promise) = env.create_deferred()?;
+    let timeout = Duration::from_millis(u64::from(timeout_ms.min(MAX_WAIT_MS)));
+    let spawned = std::thread::Builder::new().name("otel-rs-settle".into()).spawn(move || {
+        let started = Instant::now();
+        let result = work(timeout);
+        let outcome = Outcome_ {
+            ok: result.is_ok(),
+            error: result.err(),
+            elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+        };
+        deferred.resolve(move |_| Ok(outcome));
+    });
+    match spawned {
+        Ok(_) => Ok(promise),
+        Err(e) => Err(Error::from_reason(format!("diagnostics-otel: could not start a thread: {e}"))),
+    }
+}

@@ -1,0 +1,712 @@
+//! Pure resolution of the host's `diagnostics` block plus `OTEL_*` environment into typed
+//! settings. Every invalid value yields one warning naming the key, the problem and the
+//! fallback; header values never appear in a message.
+
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+pub const DEFAULT_SERVICE_NAME: &str = "openclaw";
+pub const DEFAULT_INTERVAL_MS: u64 = 30_000;
+pub const MIN_INTERVAL_MS: u64 = 1_000;
+pub const DEFAULT_EXPORT_TIMEOUT_MS: u64 = 10_000;
+pub const DEFAULT_PREFIX: &str = "openclaw.";
+const DEFAULT_HTTP_ENDPOINT: &str = "http://localhost:4318";
+const DEFAULT_GRPC_ENDPOINT: &str = "http://localhost:4317";
+
+pub type Env = BTreeMap<String, String>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    HttpProtobuf,
+    HttpJson,
+    Grpc,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::HttpProtobuf => "http/protobuf",
+            Protocol::HttpJson => "http/json",
+            Protocol::Grpc => "grpc",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TemporalityPref {
+    Cumulative,
+    Delta,
+    LowMemory,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub protocol: Protocol,
+    /// The exact URL metrics are sent to.
+    pub metrics_url: String,
+    /// True when neither config nor environment named an endpoint.
+    pub endpoint_defaulted: bool,
+    pub headers: Vec<(String, String)>,
+    pub service_name: String,
+    pub resource_attributes: Vec<(String, String)>,
+    pub interval: Duration,
+    pub export_timeout: Duration,
+    pub metric_name_prefix: String,
+    pub temporality: TemporalityPref,
+    pub compression: Compression,
+    pub metrics: bool,
+    pub traces_requested: bool,
+    pub logs_requested: bool,
+}
+
+#[derive(Debug)]
+pub enum Outcome {
+    /// Nothing starts; the message says why (logged at `level`).
+    Disabled { level: Level, reason: String },
+    Enabled(Box<Settings>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warn,
+}
+
+#[derive(Debug)]
+pub struct Resolved {
+    pub outcome: Outcome,
+    pub warnings: Vec<String>,
+}
+
+struct Ctx<'a> {
+    otel: &'a Map<String, Value>,
+    env: &'a Env,
+    warnings: Vec<String>,
+}
+
+impl Ctx<'_> {
+    fn warn(&mut self, msg: String) {
+        self.warnings.push(format!("diagnostics-otel: {msg}"));
+    }
+
+    fn env(&self, key: &str) -> Option<&str> {
+        self.env.get(key).map(|s| s.trim()).filter(|s| !s.is_empty())
+    }
+
+    /// A non-blank config string, or None; a non-string value is warned about.
+    fn cfg_str(&mut self, key: &str) -> Option<String> {
+        match self.otel.get(key) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.trim().is_empty() => None,
+            Some(Value::String(s)) => Some(s.trim().to_string()),
+            Some(other) => {
+                self.warn(format!(
+                    "diagnostics.otel.{key} must be a string, got {}; ignoring it",
+                    type_name(other)
+                ));
+                None
+            }
+        }
+    }
+
+    /// Booleans: only `true`/`false` count; anything else warns and takes the default.
+    fn cfg_bool(&mut self, key: &str, default: bool) -> bool {
+        match self.otel.get(key) {
+            None | Some(Value::Null) => default,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => {
+                self.warn(format!(
+                    "diagnostics.otel.{key} must be true or false, got {}; using {default}",
+                    type_name(other)
+                ));
+                default
+            }
+        }
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Resolve everything. `diagnostics` is the host's `config.diagnostics` block (may be null).
+pub fn resolve(diagnostics: &Value, env: &Env) -> Resolved {
+    let empty = Map::new();
+    let otel = diagnostics.get("otel").and_then(Value::as_object).unwrap_or(&empty);
+    let mut cx = Ctx { otel, env, warnings: Vec::new() };
+
+    if otel.get("enabled") != Some(&Value::Bool(true)) {
+        return Resolved {
+            outcome: Outcome::Disabled {
+                level: Level::Info,
+                reason: "diagnostics-otel: not exporting: diagnostics.otel.enabled is not true".into(),
+            },
+            warnings: cx.warnings,
+        };
+    }
+    if diagnostics.get("enabled") != Some(&Value::Bool(true)) {
+        return Resolved {
+            outcome: Outcome::Disabled {
+                level: Level::Warn,
+                reason: "diagnostics-otel: not exporting: diagnostics.otel.enabled is true but diagnostics.enabled is not, so OpenClaw emits no diagnostic events; set diagnostics.enabled: true".into(),
+            },
+            warnings: cx.warnings,
+        };
+    }
+    if sdk_disabled(&mut cx) {
+        return Resolved {
+            outcome: Outcome::Disabled {
+                level: Level::Warn,
+                reason: "diagnostics-otel: not exporting: OTEL_SDK_DISABLED=true in the gateway's environment".into(),
+            },
+            warnings: cx.warnings,
+        };
+    }
+
+    let metrics = cx.cfg_bool("metrics", true);
+    let traces_requested = cx.cfg_bool("traces", true);
+    let logs_requested = cx.cfg_bool("logs", false);
+    let protocol = resolve_protocol(&mut cx);
+    let (metrics_url, endpoint_defaulted) = resolve_metrics_url(&mut cx, protocol);
+    let headers = resolve_headers(&mut cx);
+    let service_name = cx
+        .cfg_str("serviceName")
+        .or_else(|| cx.env("OTEL_SERVICE_NAME").map(str::to_string))
+        .unwrap_or_else(|| DEFAULT_SERVICE_NAME.to_string());
+    let resource_attributes = resolve_resource_attributes(&mut cx);
+    let interval = resolve_interval(&mut cx);
+    let export_timeout = resolve_timeout(&mut cx, interval);
+    let metric_name_prefix = resolve_prefix(&mut cx);
+    let temporality = resolve_temporality(&mut cx);
+    let compression = resolve_compression(&mut cx);
+
+    let settings = Settings {
+        protocol,
+        metrics_url,
+        endpoint_defaulted,
+        headers,
+        service_name,
+        resource_attributes,
+        interval,
+        export_timeout,
+        metric_name_prefix,
+        temporality,
+        compression,
+        metrics,
+        traces_requested,
+        logs_requested,
+    };
+    if !metrics {
+        return Resolved {
+            outcome: Outcome::Disabled {
+                level: Level::Warn,
+                reason: "diagnostics-otel: not exporting: diagnostics.otel.metrics is false and this version exports metrics only (traces and logs are not implemented yet)".into(),
+            },
+            warnings: cx.warnings,
+        };
+    }
+    if endpoint_defaulted {
+        cx.warn(format!(
+            "no endpoint configured (diagnostics.otel.endpoint, diagnostics.otel.metricsEndpoint, OTEL_EXPORTER_OTLP_ENDPOINT); sending to the default {}",
+            settings.metrics_url
+        ));
+    }
+    Resolved { outcome: Outcome::Enabled(Box::new(settings)), warnings: cx.warnings }
+}
+
+fn sdk_disabled(cx: &mut Ctx) -> bool {
+    match cx.env("OTEL_SDK_DISABLED").map(str::to_ascii_lowercase) {
+        None => false,
+        Some(v) if v == "true" => true,
+        Some(v) if v == "false" => false,
+        Some(_) => {
+            cx.warn("OTEL_SDK_DISABLED must be true or false; treating it as false".into());
+            false
+        }
+    }
+}
+
+fn parse_protocol(s: &str) -> Option<Protocol> {
+    match s.to_ascii_lowercase().as_str() {
+        "http/protobuf" => Some(Protocol::HttpProtobuf),
+        "http/json" => Some(Protocol::HttpJson),
+        "grpc" => Some(Protocol::Grpc),
+        _ => None,
+    }
+}
+
+/// Priority: config `protocol` > OTEL_EXPORTER_OTLP_METRICS_PROTOCOL > OTEL_EXPORTER_OTLP_PROTOCOL > http/protobuf.
+fn resolve_protocol(cx: &mut Ctx) -> Protocol {
+    let candidates = [
+        ("diagnostics.otel.protocol", cx.cfg_str("protocol")),
+        ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", cx.env("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL").map(str::to_string)),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", cx.env("OTEL_EXPORTER_OTLP_PROTOCOL").map(str::to_string)),
+    ];
+    for (key, value) in candidates {
+        if let Some(v) = value {
+            return parse_protocol(&v).unwrap_or_else(|| {
+                cx.warn(format!(
+                    "{key} \"{v}\" is not one of http/protobuf, http/json, grpc; using http/protobuf"
+                ));
+                Protocol::HttpProtobuf
+            });
+        }
+    }
+    Protocol::HttpProtobuf
+}
+
+/// An http(s) URL with a host; the problem otherwise.
+fn check_url(url: &str) -> Result<(), &'static str> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or("it does not start with http:// or https://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit('@').next().unwrap_or("");
+    if host.is_empty() || host.starts_with(':') {
+        return Err("it has no host");
+    }
+    if url.chars().any(char::is_whitespace) {
+        return Err("it contains whitespace");
+    }
+    Ok(())
+}
+
+/// A shared base endpoint becomes the metrics URL: `/v1/metrics` is appended, and a base that
+/// already ends in a signal path has that last segment replaced by `metrics`.
+pub fn metrics_url_from_base(base: &str, protocol: Protocol) -> String {
+    let base = base.trim_end_matches('/');
+    if protocol == Protocol::Grpc {
+        return base.to_string();
+    }
+    let cut = base.find(['?', '#']).unwrap_or(base.len());
+    let (path, suffix) = base.split_at(cut);
+    let lower = path.to_ascii_lowercase();
+    for signal in ["/v1/traces", "/v1/metrics", "/v1/logs"] {
+        if lower.ends_with(signal) {
+            let stem = &path[..path.len() - signal.len()];
+            return format!("{stem}/v1/metrics{suffix}");
+        }
+    }
+    format!("{path}/v1/metrics{suffix}")
+}
+
+/// Priority: config `metricsEndpoint` > OTEL_EXPORTER_OTLP_METRICS_ENDPOINT (both exact URLs) >
+/// config `endpoint` > OTEL_EXPORTER_OTLP_ENDPOINT (bases) > localhost default.
+fn resolve_metrics_url(cx: &mut Ctx, protocol: Protocol) -> (String, bool) {
+    let exact = [
+        ("diagnostics.otel.metricsEndpoint", cx.cfg_str("metricsEndpoint")),
+        ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", cx.env("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT").map(str::to_string)),
+    ];
+    let bases = [
+        ("diagnostics.otel.endpoint", cx.cfg_str("endpoint")),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", cx.env("OTEL_EXPORTER_OTLP_ENDPOINT").map(str::to_string)),
+    ];
+    let candidates = exact
+        .into_iter()
+        .map(|(k, v)| (k, v, true))
+        .chain(bases.into_iter().map(|(k, v)| (k, v, false)));
+    let default_base = if protocol == Protocol::Grpc { DEFAULT_GRPC_ENDPOINT } else { DEFAULT_HTTP_ENDPOINT };
+    for (key, value, is_exact) in candidates {
+        let Some(url) = value else { continue };
+        if let Err(problem) = check_url(&url) {
+            cx.warn(format!(
+                "{key} \"{}\" is not a usable URL ({problem}); trying the next setting",
+                redact_url(&url)
+            ));
+            continue;
+        }
+        let url = if is_exact { url } else { metrics_url_from_base(&url, protocol) };
+        return (url, false);
+    }
+    (metrics_url_from_base(default_base, protocol), true)
+}
+
+/// A URL fit for logs: no user info, no query, no fragment.
+pub fn redact_url(url: &str) -> String {
+    let (scheme, rest) = match url.find("://") {
+        Some(i) => (&url[..i + 3], &url[i + 3..]),
+        None => ("", url),
+    };
+    let rest = rest.split(['?', '#']).next().unwrap_or("");
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let host = authority.rsplit('@').next().unwrap_or("");
+    let userinfo = if authority.contains('@') { "***@" } else { "" };
+    let query = if url.contains('?') { "?***" } else { "" };
+    format!("{scheme}{userinfo}{host}{path}{query}")
+}
+
+fn valid_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+fn valid_header_value(v: &str) -> bool {
+    v.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b) || b >= 0x80)
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// `k=v,k2=v2` with percent-encoding, as the OTel spec writes headers and resource attributes.
+fn parse_pairs(cx: &mut Ctx, source: &str, raw: &str, what: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for item in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let Some((k, v)) = item.split_once('=') else {
+            cx.warn(format!("{source} has an entry without '=' (entry {} chars long); skipping it", item.len()));
+            continue;
+        };
+        match (percent_decode(k.trim()), percent_decode(v.trim())) {
+            (Some(k), Some(v)) if !k.is_empty() => out.push((k, v)),
+            _ => cx.warn(format!("{source} has a {what} that is not valid percent-encoded UTF-8; skipping it")),
+        }
+    }
+    out
+}
+
+/// Headers: OTEL_EXPORTER_OTLP_HEADERS, overridden by OTEL_EXPORTER_OTLP_METRICS_HEADERS,
+/// overridden by config `headers`. Names are lower-cased; values are never logged.
+fn resolve_headers(cx: &mut Ctx) -> Vec<(String, String)> {
+    let mut merged: BTreeMap<String, String> = BTreeMap::new();
+    for key in ["OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_METRICS_HEADERS"] {
+        if let Some(raw) = cx.env(key).map(str::to_string) {
+            for (k, v) in parse_pairs(cx, key, &raw, "header") {
+                merged.insert(k.to_ascii_lowercase(), v);
+            }
+        }
+    }
+    match cx.otel.get("headers") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(map)) => {
+            for (k, v) in map {
+                match v {
+                    Value::String(s) => {
+                        merged.insert(k.trim().to_ascii_lowercase(), s.clone());
+                    }
+                    other => cx.warn(format!(
+                        "diagnostics.otel.headers[\"{k}\"] must be a string, got {}; skipping that header",
+                        type_name(other)
+                    )),
+                }
+            }
+        }
+        Some(other) => cx.warn(format!(
+            "diagnostics.otel.headers must be an object of strings, got {}; sending no configured headers",
+            type_name(other)
+        )),
+    }
+    let mut out = Vec::new();
+    for (k, v) in merged {
+        if !valid_header_name(&k) {
+            cx.warn(format!("header name \"{k}\" is not a valid HTTP header name; skipping it"));
+        } else if !valid_header_value(&v) {
+            cx.warn(format!("header \"{k}\" has a value with control characters; skipping it"));
+        } else {
+            out.push((k, v));
+        }
+    }
+    out
+}
+
+fn resolve_resource_attributes(cx: &mut Ctx) -> Vec<(String, String)> {
+    match cx.env("OTEL_RESOURCE_ATTRIBUTES").map(str::to_string) {
+        Some(raw) => parse_pairs(cx, "OTEL_RESOURCE_ATTRIBUTES", &raw, "value"),
+        None => Vec::new(),
+    }
+}
+
+fn env_millis(cx: &mut Ctx, key: &str, default: u64) -> Option<u64> {
+    let raw = cx.env(key)?.to_string();
+    match raw.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Some(v as u64),
+        _ => {
+            cx.warn(format!("{key} \"{raw}\" is not a positive number of milliseconds; using {default}"));
+            None
+        }
+    }
+}
+
+/// Priority: config `flushIntervalMs` (min 1000) > OTEL_METRIC_EXPORT_INTERVAL > 30000.
+fn resolve_interval(cx: &mut Ctx) -> Duration {
+    let ms = match cx.otel.get("flushIntervalMs") {
+        None | Some(Value::Null) => {
+            env_millis(cx, "OTEL_METRIC_EXPORT_INTERVAL", DEFAULT_INTERVAL_MS).unwrap_or(DEFAULT_INTERVAL_MS)
+        }
+        Some(Value::Number(n)) => match n.as_f64() {
+            Some(v) if v.is_finite() && v >= MIN_INTERVAL_MS as f64 => v as u64,
+            Some(v) if v.is_finite() && v > 0.0 => {
+                cx.warn(format!(
+                    "diagnostics.otel.flushIntervalMs {v} is below the minimum; using {MIN_INTERVAL_MS}"
+                ));
+                MIN_INTERVAL_MS
+            }
+            _ => {
+                cx.warn(format!(
+                    "diagnostics.otel.flushIntervalMs must be a positive number of milliseconds; using {DEFAULT_INTERVAL_MS}"
+                ));
+                DEFAULT_INTERVAL_MS
+            }
+        },
+        Some(other) => {
+            cx.warn(format!(
+                "diagnostics.otel.flushIntervalMs must be a number of milliseconds, got {}; using {DEFAULT_INTERVAL_MS}",
+                type_name(other)
+            ));
+            DEFAULT_INTERVAL_MS
+        }
+    };
+    Duration::from_millis(ms.max(MIN_INTERVAL_MS))
+}
+
+/// One request's timeout: OTEL_EXPORTER_OTLP_METRICS_TIMEOUT > OTEL_EXPORTER_OTLP_TIMEOUT >
+/// 10 s, further capped by OTEL_METRIC_EXPORT_TIMEOUT and by the interval.
+fn resolve_timeout(cx: &mut Ctx, interval: Duration) -> Duration {
+    let request = env_millis(cx, "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", DEFAULT_EXPORT_TIMEOUT_MS)
+        .or_else(|| env_millis(cx, "OTEL_EXPORTER_OTLP_TIMEOUT", DEFAULT_EXPORT_TIMEOUT_MS))
+        .unwrap_or(DEFAULT_EXPORT_TIMEOUT_MS);
+    let export = env_millis(cx, "OTEL_METRIC_EXPORT_TIMEOUT", 30_000).unwrap_or(30_000);
+    Duration::from_millis(request.min(export)).min(interval)
+}
+
+fn valid_prefix(p: &str) -> bool {
+    p.is_empty()
+        || (p.len() <= 128
+            && p.as_bytes()[0].is_ascii_alphabetic()
+            && p.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'/')))
+}
+
+fn resolve_prefix(cx: &mut Ctx) -> String {
+    match cx.otel.get("metricNamePrefix") {
+        None | Some(Value::Null) => DEFAULT_PREFIX.to_string(),
+        Some(Value::String(p)) if valid_prefix(p) => p.clone(),
+        Some(Value::String(p)) => {
+            cx.warn(format!(
+                "diagnostics.otel.metricNamePrefix \"{p}\" must start with a letter and use only letters, digits, _ . - / (at most 128); using \"{DEFAULT_PREFIX}\""
+            ));
+            DEFAULT_PREFIX.to_string()
+        }
+        Some(other) => {
+            cx.warn(format!(
+                "diagnostics.otel.metricNamePrefix must be a string, got {}; using \"{DEFAULT_PREFIX}\"",
+                type_name(other)
+            ));
+            DEFAULT_PREFIX.to_string()
+        }
+    }
+}
+
+fn resolve_temporality(cx: &mut Ctx) -> TemporalityPref {
+    let key = "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE";
+    match cx.env(key).map(str::to_ascii_lowercase).as_deref() {
+        None | Some("cumulative") => TemporalityPref::Cumulative,
+        Some("delta") => TemporalityPref::Delta,
+        Some("lowmemory") => TemporalityPref::LowMemory,
+        Some(other) => {
+            cx.warn(format!(
+                "{key} \"{other}\" is not one of cumulative, delta, lowmemory; using cumulative"
+            ));
+            TemporalityPref::Cumulative
+        }
+    }
+}
+
+fn resolve_compression(cx: &mut Ctx) -> Compression {
+    for key in ["OTEL_EXPORTER_OTLP_METRICS_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION"] {
+        match cx.env(key).map(str::to_ascii_lowercase).as_deref() {
+            None => continue,
+            Some("gzip") => return Compression::Gzip,
+            Some("none") => return Compression::None,
+            Some(other) => {
+                cx.warn(format!("{key} \"{other}\" is not gzip or none; sending uncompressed"));
+                return Compression::None;
+            }
+        }
+    }
+    Compression::None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn enabled(otel: Value, e: &[(&str, &str)]) -> (Settings, Vec<String>) {
+        let r = resolve(&json!({"enabled": true, "otel": otel}), &env(e));
+        match r.outcome {
+            Outcome::Enabled(s) => (*s, r.warnings),
+            Outcome::Disabled { reason, .. } => panic!("disabled: {reason}"),
+        }
+    }
+
+    #[test]
+    fn gates() {
+        let r = resolve(&json!({"enabled": true}), &env(&[]));
+        assert!(matches!(r.outcome, Outcome::Disabled { level: Level::Info, .. }));
+        let r = resolve(&json!({"otel": {"enabled": true}}), &env(&[]));
+        let Outcome::Disabled { level, reason } = r.outcome else { panic!() };
+        assert_eq!(level, Level::Warn);
+        assert!(reason.contains("diagnostics.enabled"), "{reason}");
+        let r = resolve(&json!({"enabled": true, "otel": {"enabled": true}}), &env(&[("OTEL_SDK_DISABLED", "TRUE")]));
+        assert!(matches!(r.outcome, Outcome::Disabled { level: Level::Warn, .. }));
+        let r = resolve(&Value::Null, &env(&[]));
+        assert!(matches!(r.outcome, Outcome::Disabled { .. }));
+    }
+
+    #[test]
+    fn defaults_and_missing_endpoint_warning() {
+        let (s, w) = enabled(json!({"enabled": true}), &[]);
+        assert_eq!(s.protocol, Protocol::HttpProtobuf);
+        assert_eq!(s.metrics_url, "http://localhost:4318/v1/metrics");
+        assert!(s.endpoint_defaulted);
+        assert_eq!(s.service_name, "openclaw");
+        assert_eq!(s.interval, Duration::from_millis(30_000));
+        assert_eq!(s.export_timeout, Duration::from_millis(10_000));
+        assert_eq!(s.metric_name_prefix, "openclaw.");
+        assert_eq!(s.temporality, TemporalityPref::Cumulative);
+        assert_eq!(w.len(), 1);
+        assert!(w[0].contains("no endpoint configured"), "{w:?}");
+    }
+
+    #[test]
+    fn endpoint_resolution() {
+        let cases = [
+            ("http://c:4318", "http://c:4318/v1/metrics"),
+            ("http://c:4318/", "http://c:4318/v1/metrics"),
+            ("http://prom:9090/api/v1/otlp", "http://prom:9090/api/v1/otlp/v1/metrics"),
+            ("https://h/otlp/v1/traces", "https://h/otlp/v1/metrics"),
+            ("https://h/v1/metrics", "https://h/v1/metrics"),
+            ("https://h/x?token=1", "https://h/x/v1/metrics?token=1"),
+        ];
+        for (base, want) in cases {
+            let (s, _) = enabled(json!({"enabled": true, "endpoint": base}), &[]);
+            assert_eq!(s.metrics_url, want, "{base}");
+            assert!(!s.endpoint_defaulted);
+        }
+        let (s, _) = enabled(json!({"enabled": true, "endpoint": "http://a:1", "metricsEndpoint": "http://b:2/custom"}), &[]);
+        assert_eq!(s.metrics_url, "http://b:2/custom");
+        let (s, _) = enabled(json!({"enabled": true}), &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://e:1"), ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://m:2/x")]);
+        assert_eq!(s.metrics_url, "http://m:2/x");
+        let (s, _) = enabled(json!({"enabled": true, "endpoint": "http://cfg:1"}), &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://env:1")]);
+        assert_eq!(s.metrics_url, "http://cfg:1/v1/metrics");
+        let (s, _) = enabled(json!({"enabled": true, "endpoint": "http://g:4317", "protocol": "grpc"}), &[]);
+        assert_eq!(s.metrics_url, "http://g:4317");
+    }
+
+    #[test]
+    fn bad_endpoint_warns_and_falls_back() {
+        let (s, w) = enabled(json!({"enabled": true, "endpoint": "collector:4318"}), &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://env:4318")]);
+        assert_eq!(s.metrics_url, "http://env:4318/v1/metrics");
+        assert!(w[0].contains("diagnostics.otel.endpoint") && w[0].contains("http://"), "{w:?}");
+    }
+
+    #[test]
+    fn protocol_priority_and_fallback() {
+        let (s, _) = enabled(json!({"enabled": true, "endpoint": "http://x"}), &[("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"), ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/json")]);
+        assert_eq!(s.protocol, Protocol::HttpJson);
+        let (s, w) = enabled(json!({"enabled": true, "endpoint": "http://x", "protocol": "thrift"}), &[("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")]);
+        assert_eq!(s.protocol, Protocol::HttpProtobuf);
+        assert!(w.iter().any(|m| m.contains("diagnostics.otel.protocol") && m.contains("thrift")), "{w:?}");
+    }
+
+    #[test]
+    fn headers_merge_and_never_leak_values() {
+        let (s, w) = enabled(
+            json!({"enabled": true, "endpoint": "http://x", "headers": {"Authorization": "Bearer s3cret", "bad header": "zzz", "n": 5}}),
+            &[("OTEL_EXPORTER_OTLP_HEADERS", "authorization=env-secret,x-tenant=a%20b"), ("OTEL_EXPORTER_OTLP_METRICS_HEADERS", "x-tenant=m")],
+        );
+        assert_eq!(s.headers, vec![("authorization".to_string(), "Bearer s3cret".to_string()), ("x-tenant".to_string(), "m".to_string())]);
+        assert_eq!(w.len(), 2, "{w:?}");
+        for m in &w {
+            assert!(!m.contains("s3cret") && !m.contains("env-secret") && !m.contains("zzz"), "{m}");
+        }
+    }
+
+    #[test]
+    fn service_name_priority() {
+        let (s, _) = enabled(json!({"enabled": true, "endpoint": "http://x", "serviceName": " gw "}), &[("OTEL_SERVICE_NAME", "env")]);
+        assert_eq!(s.service_name, "gw");
+        let (s, _) = enabled(json!({"enabled": true, "endpoint": "http://x"}), &[("OTEL_SERVICE_NAME", "env")]);
+        assert_eq!(s.service_name, "env");
+    }
+
+    #[test]
+    fn interval_and_timeout() {
+        let (s, w) = enabled(json!({"enabled": true, "endpoint": "http://x", "flushIntervalMs": 10}), &[("OTEL_METRIC_EXPORT_INTERVAL", "5000")]);
+        assert_eq!(s.interval, Duration::from_millis(1000));
+        assert_eq!(s.export_timeout, Duration::from_millis(1000));
+        assert!(w[0].contains("flushIntervalMs"));
+        let (s, _) = enabled(json!({"enabled": true, "endpoint": "http://x"}), &[("OTEL_METRIC_EXPORT_INTERVAL", "5000"), ("OTEL_EXPORTER_OTLP_TIMEOUT", "2500")]);
+        assert_eq!(s.interval, Duration::from_millis(5000));
+        assert_eq!(s.export_timeout, Duration::from_millis(2500));
+        let (s, w) = enabled(json!({"enabled": true, "endpoint": "http://x", "flushIntervalMs": "soon"}), &[]);
+        assert_eq!(s.interval, Duration::from_millis(30_000));
+        assert!(w[0].contains("flushIntervalMs") && w[0].contains("string"), "{w:?}");
+        let (s, w) = enabled(json!({"enabled": true, "endpoint": "http://x"}), &[("OTEL_METRIC_EXPORT_INTERVAL", "-3")]);
+        assert_eq!(s.interval, Duration::from_millis(30_000));
+        assert!(w[0].contains("OTEL_METRIC_EXPORT_INTERVAL"));
+    }
+
+    #[test]
+    fn prefix_temporality_compression_resource() {
+        let (s, _) = enabled(json!({"enabled": true, "endpoint": "http://x", "metricNamePrefix": ""}), &[]);
+        assert_eq!(s.metric_name_prefix, "");
+        let (s, w) = enabled(json!({"enabled": true, "endpoint": "http://x", "metricNamePrefix": "9bad"}), &[]);
+        assert_eq!(s.metric_name_prefix, "openclaw.");
+        assert!(w[0].contains("metricNamePrefix"));
+        let (s, _) = enabled(json!({"enabled": true, "endpoint": "http://x"}), &[("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "Delta"), ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"), ("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=prod,team=a%2Cb")]);
+        assert_eq!(s.temporality, TemporalityPref::Delta);
+        assert_eq!(s.compression, Compression::Gzip);
+        assert_eq!(s.resource_attributes, vec![("deployment.environment".into(), "prod".into()), ("team".into(), "a,b".into())]);
+        let (s, w) = enabled(json!({"enabled": true, "endpoint": "http://x"}), &[("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "sometimes")]);
+        assert_eq!(s.temporality, TemporalityPref::Cumulative);
+        assert!(w[0].contains("TEMPORALITY"));
+    }
+
+    #[test]
+    fn redacts_credentials_in_urls() {
+        assert_eq!(redact_url("https://user:pw@h:1/v1/metrics?key=abc"), "https://***@h:1/v1/metrics?***");
+        assert_eq!(redact_url("http://h:4318/v1/metrics"), "http://h:4318/v1/metrics");
+    }
+
+    #[test]
+    fn wrong_typed_toggles_warn() {
+        let (s, w) = enabled(json!({"enabled": true, "endpoint": "http://x", "metrics": "yes"}), &[]);
+        assert!(s.metrics);
+        assert!(w[0].contains("diagnostics.otel.metrics"));
+    }
+}

@@ -1,0 +1,162 @@
+//! What the plugin tells its operator: a bounded queue of log lines the JS side drains into
+//! the host's logger, counters for the status view, and the rate limits on repeated warnings.
+
+use crate::config::Level;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const MAX_LINES: usize = 256;
+pub const WARN_EVERY: Duration = Duration::from_secs(60);
+
+#[derive(Default)]
+pub struct Logs {
+    lines: Mutex<VecDeque<(Level, String)>>,
+    dropped: AtomicU64,
+}
+
+impl Logs {
+    pub fn push(&self, level: Level, msg: String) {
+        let Ok(mut q) = self.lines.lock() else { return };
+        if q.len() >= MAX_LINES {
+            q.pop_front();
+            self.dropped.fetch_add(1, Relaxed);
+        }
+        q.push_back((level, msg));
+    }
+
+    pub fn take(&self) -> Vec<(Level, String)> {
+        let Ok(mut q) = self.lines.lock() else { return Vec::new() };
+        let mut out: Vec<_> = q.drain(..).collect();
+        let dropped = self.dropped.swap(0, Relaxed);
+        if dropped > 0 {
+            out.insert(0, (Level::Warn, format!("diagnostics-otel: {dropped} log line(s) dropped (log queue full)")));
+        }
+        out
+    }
+}
+
+/// At most one message per `WARN_EVERY`; occurrences in between are counted into the next.
+#[derive(Default)]
+pub struct RateLimited {
+    state: Mutex<(Option<Instant>, u64)>,
+}
+
+impl RateLimited {
+    /// Some(n) when a warning is due now, n counting this occurrence and the suppressed ones.
+    pub fn due(&self) -> Option<u64> {
+        let Ok(mut s) = self.state.lock() else { return None };
+        s.1 += 1;
+        let now = Instant::now();
+        if s.0.is_none_or(|last| now.duration_since(last) >= WARN_EVERY) {
+            s.0 = Some(now);
+            let n = s.1;
+            s.1 = 0;
+            Some(n)
+        } else {
+            None
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Counters {
+    pub received: AtomicU64,
+    pub recorded: AtomicU64,
+    pub malformed: AtomicU64,
+    pub ignored: AtomicU64,
+    pub dropped: AtomicU64,
+    pub late: AtomicU64,
+    pub exports_ok: AtomicU64,
+    pub exports_failed: AtomicU64,
+    pub last_success_unix_ms: AtomicU64,
+    pub last_failure_unix_ms: AtomicU64,
+}
+
+pub fn unix_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// A short, stable category for an export error's text, for operators and for `status()`.
+pub fn categorize(err: &str) -> &'static str {
+    let e = err.to_ascii_lowercase();
+    let has = |s: &str| e.contains(s);
+    if has("shutdown deadline") {
+        "cancelled at shutdown"
+    } else if has("timed out") || has("timeout") || has("deadline") {
+        "timeout"
+    } else if has("connection refused") {
+        "connection refused"
+    } else if has("dns") || has("failed to lookup") || has("name or service not known") {
+        "dns"
+    } else if has("certificate") || has("tls") || has("handshake") {
+        "tls"
+    } else if let Some(code) = http_status(&e) {
+        match code {
+            401 | 403 => "rejected: unauthorized",
+            404 => "rejected: not found (check the endpoint path)",
+            413 => "rejected: payload too large",
+            415 => "rejected: unsupported media type",
+            429 => "throttled",
+            400..=499 => "rejected by collector",
+            _ => "collector error",
+        }
+    } else if has("unavailable") || has("connection reset") || has("broken pipe") || has("connect") {
+        "connection failed"
+    } else {
+        "other"
+    }
+}
+
+fn http_status(e: &str) -> Option<u16> {
+    for marker in ["status code", "status:", "status "] {
+        if let Some(i) = e.find(marker) {
+            let digits: String = e[i + marker.len()..]
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_ascii_digit())
+                .collect();
+            if let Ok(code) = digits.parse::<u16>() {
+                if (100..600).contains(&code) {
+                    return Some(code);
+                }
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn categories() {
+        assert_eq!(categorize("error sending request: tcp connect error: Connection refused (os error 111)"), "connection refused");
+        assert_eq!(categorize("export timed out after 10s"), "timeout");
+        assert_eq!(categorize("OTLP export failed with status code 415 Unsupported Media Type"), "rejected: unsupported media type");
+        assert_eq!(categorize("status: 503"), "collector error");
+        assert_eq!(categorize("weird"), "other");
+    }
+
+    #[test]
+    fn rate_limit_counts_suppressed() {
+        let r = RateLimited::default();
+        assert_eq!(r.due(), Some(1));
+        assert_eq!(r.due(), None);
+        assert_eq!(r.due(), None);
+    }
+
+    #[test]
+    fn log_queue_is_bounded() {
+        let l = Logs::default();
+        for i in 0..(MAX_LINES + 5) {
+            l.push(Level::Info, format!("{i}"));
+        }
+        let out = l.take();
+        assert_eq!(out.len(), MAX_LINES + 1);
+        assert!(out[0].1.contains("5 log line(s) dropped"));
+        assert!(l.take().is_empty());
+    }
+}

@@ -1,0 +1,517 @@
+//! One exporter generation: its tokio runtime, meter provider, periodic reader, recording
+//! worker and health. `start` never fails the host; `flush` and `shutdown` are bounded.
+
+use crate::config::{redact_url, Compression, Level, Protocol, Settings, TemporalityPref};
+use crate::event::{decode, Decoded};
+use crate::health::{categorize, unix_ms, Counters, Logs, RateLimited};
+use crate::record::Recorder;
+use opentelemetry::metrics::MeterProvider;
+use opentelemetry::KeyValue;
+use opentelemetry_otlp::{MetricExporter, RetryPolicy, WithExportConfig, WithHttpConfig, WithTonicConfig};
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::metrics::data::ResourceMetrics;
+use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
+use opentelemetry_sdk::resource::TelemetryResourceDetector;
+use opentelemetry_sdk::Resource;
+use std::collections::{BTreeMap, HashMap};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// Events waiting for the recording thread; beyond this they are dropped and counted, so a
+/// stalled exporter can never grow memory or block the gateway.
+pub const QUEUE_CAPACITY: usize = 65_536;
+pub const METER_NAME: &str = "openclaw";
+
+/// One id per process: reloads keep it, so a backend sees one instance restarting its series.
+pub fn service_instance_id() -> &'static str {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| uuid::Uuid::new_v4().to_string())
+}
+
+pub enum Msg {
+    Event(String),
+    Barrier(SyncSender<()>),
+}
+
+/// What the host tells us about itself.
+#[derive(Default, Clone)]
+pub struct HostInfo {
+    pub openclaw_version: Option<String>,
+    pub subscription: String,
+}
+
+/// Wraps the OTLP exporter: runs it on our runtime with a hard timeout, aborts it when the
+/// shutdown deadline passes, and turns failures into rate-limited warnings.
+struct GuardedExporter {
+    inner: MetricExporter,
+    handle: tokio::runtime::Handle,
+    timeout: Duration,
+    cancel: watch::Receiver<bool>,
+    temporality: Temporality,
+    url: String,
+    shared: Arc<Shared>,
+}
+
+impl GuardedExporter {
+    fn note(&self, result: &OTelSdkResult) {
+        let c = &self.shared.counters;
+        match result {
+            Ok(()) => {
+                c.exports_ok.fetch_add(1, Relaxed);
+                c.last_success_unix_ms.store(unix_ms(), Relaxed);
+                let failed = self.shared.failing_streak.swap(0, Relaxed);
+                if failed > 0 {
+                    self.shared.logs.push(
+                        Level::Info,
+                        format!("diagnostics-otel: metrics export to {} recovered after {failed} failed attempt(s)", self.url),
+                    );
+                }
+            }
+            Err(e) => {
+                c.exports_failed.fetch_add(1, Relaxed);
+                c.last_failure_unix_ms.store(unix_ms(), Relaxed);
+                self.shared.failing_streak.fetch_add(1, Relaxed);
+                let text = e.to_string();
+                let category = categorize(&text);
+                if let Ok(mut last) = self.shared.last_error.lock() {
+                    *last = Some(category.to_string());
+                }
+                if let Some(n) = self.shared.export_warning.due() {
+                    let detail: String = text.replace(&self.shared.raw_url, &self.url).chars().take(300).collect();
+                    self.shared.logs.push(
+                        Level::Warn,
+                        format!(
+                            "diagnostics-otel: metrics export to {} failed: {category} ({detail}); {n} failure(s) since the last warning; data is kept and retried at the next interval",
+                            self.url
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+impl PushMetricExporter for GuardedExporter {
+    async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
+        if *self.cancel.borrow() {
+            let r = Err(OTelSdkError::InternalFailure("skipped: shutdown deadline reached".into()));
+            self.note(&r);
+            return r;
+        }
+        let mut cancel = self.cancel.clone();
+        let result = self.handle.block_on(async {
+            tokio::select! {
+                r = tokio::time::timeout(self.timeout, self.inner.export(metrics)) => {
+                    r.unwrap_or(Err(OTelSdkError::Timeout(self.timeout)))
+                }
+                _ = cancel.wait_for(|c| *c) => {
+                    Err(OTelSdkError::InternalFailure("aborted: shutdown deadline reached".into()))
+                }
+            }
+        });
+        self.note(&result);
+        result
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        let _guard = self.handle.enter();
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn temporality(&self) -> Temporality {
+        self.temporality
+    }
+}
+
+/// State shared by the JS-facing handle, the recording thread and the exporter.
+pub struct Shared {
+    pub counters: Counters,
+    pub logs: Logs,
+    malformed_warning: RateLimited,
+    dropped_warning: RateLimited,
+    export_warning: RateLimited,
+    failing_streak: std::sync::atomic::AtomicU64,
+    pub last_error: Mutex<Option<String>>,
+    raw_url: String,
+}
+
+struct Running {
+    provider: SdkMeterProvider,
+    runtime: tokio::runtime::Runtime,
+    cancel: watch::Sender<bool>,
+    worker_done: Receiver<()>,
+}
+
+pub struct Generation {
+    pub shared: Arc<Shared>,
+    sender: Mutex<Option<SyncSender<Msg>>>,
+    running: Mutex<Option<Running>>,
+    pub summary: String,
+}
+
+fn temporality_of(p: TemporalityPref) -> Temporality {
+    match p {
+        TemporalityPref::Cumulative => Temporality::Cumulative,
+        TemporalityPref::Delta => Temporality::Delta,
+        TemporalityPref::LowMemory => Temporality::LowMemory,
+    }
+}
+
+fn build_exporter(s: &Settings, rt: &tokio::runtime::Runtime) -> Result<MetricExporter, String> {
+    let temporality = temporality_of(s.temporality);
+    let built = match s.protocol {
+        Protocol::HttpProtobuf | Protocol::HttpJson => {
+            let protocol = if s.protocol == Protocol::HttpJson {
+                opentelemetry_otlp::Protocol::HttpJson
+            } else {
+                opentelemetry_otlp::Protocol::HttpBinary
+            };
+            let headers: HashMap<String, String> = s.headers.iter().cloned().collect();
+            let b = MetricExporter::builder()
+                .with_http()
+                .with_protocol(protocol)
+                .with_endpoint(s.metrics_url.clone())
+                .with_timeout(s.export_timeout)
+                .with_headers(headers)
+                .with_retry_policy(RetryPolicy::disabled())
+                .with_temporality(temporality);
+            let b = match s.compression {
+                Compression::Gzip => b.with_compression(opentelemetry_otlp::Compression::Gzip),
+                Compression::None => b,
+            };
+            // reqwest's async client spawns its connection tasks on the current runtime.
+            let _guard = rt.enter();
+            b.build()
+        }
+        Protocol::Grpc => {
+            let mut metadata = opentelemetry_otlp::tonic_types::metadata::MetadataMap::new();
+            for (k, v) in &s.headers {
+                if let (Ok(k), Ok(v)) = (
+                    k.parse::<tonic_key::Key>(),
+                    v.parse::<tonic_key::Value>(),
+                ) {
+                    metadata.insert(k, v);
+                }
+            }
+            let mut b = MetricExporter::builder()
+                .with_tonic()
+                .with_protocol(opentelemetry_otlp::Protocol::Grpc)
+                .with_endpoint(s.metrics_url.clone())
+                .with_timeout(s.export_timeout)
+                .with_metadata(metadata)
+                .with_retry_policy(RetryPolicy::disabled())
+                .with_temporality(temporality);
+            if s.compression == Compression::Gzip {
+                b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
+            }
+            if s.metrics_url.starts_with("https://") {
+                b = b.with_tls_config(
+                    opentelemetry_otlp::tonic_types::transport::ClientTlsConfig::new().with_webpki_roots(),
+                );
+            }
+            // tonic's channel spawns its worker on the current runtime.
+            let _guard = rt.enter();
+            b.build()
+        }
+    };
+    built.map_err(|e| e.to_string())
+}
+
+mod tonic_key {
+    pub type Key = tonic::metadata::MetadataKey<tonic::metadata::Ascii>;
+    pub type Value = tonic::metadata::MetadataValue<tonic::metadata::Ascii>;
+}
+
+fn resource(s: &Settings, host: &HostInfo) -> Resource {
+    // Later entries win: OTEL_RESOURCE_ATTRIBUTES first, then what we know for sure.
+    let mut attrs: BTreeMap<String, String> = s.resource_attributes.iter().cloned().collect();
+    attrs.insert("service.name".into(), s.service_name.clone());
+    attrs.insert("service.instance.id".into(), service_instance_id().to_string());
+    if let Some(v) = &host.openclaw_version {
+        attrs.insert("service.version".into(), v.clone());
+    }
+    attrs.insert("telemetry.distro.name".into(), env!("CARGO_PKG_NAME").into());
+    attrs.insert("telemetry.distro.version".into(), env!("CARGO_PKG_VERSION").into());
+    Resource::builder_empty()
+        .with_detector(Box::new(TelemetryResourceDetector))
+        .with_attributes(attrs.into_iter().map(|(k, v)| KeyValue::new(k, v)))
+        .build()
+}
+
+fn describe(s: &Settings, host: &HostInfo) -> String {
+    let mut not_exported = Vec::new();
+    if s.traces_requested {
+        not_exported.push("traces");
+    }
+    if s.logs_requested {
+        not_exported.push("logs");
+    }
+    let note = if not_exported.is_empty() {
+        String::new()
+    } else {
+        format!("; {} requested but not implemented in this version", not_exported.join(" and "))
+    };
+    format!(
+        "diagnostics-otel: exporting metrics via OTLP {} to {} every {}s (service.name={}, temporality={}, events via {}){}",
+        s.protocol.as_str(),
+        redact_url(&s.metrics_url),
+        s.interval.as_secs_f64(),
+        s.service_name,
+        match s.temporality {
+            TemporalityPref::Cumulative => "cumulative",
+            TemporalityPref::Delta => "delta",
+            TemporalityPref::LowMemory => "lowmemory",
+        },
+        if host.subscription.is_empty() { "unknown" } else { &host.subscription },
+        note
+    )
+}
+
+fn worker(rx: Receiver<Msg>, recorder: Recorder, shared: Arc<Shared>, done: SyncSender<()>) {
+    let c = &shared.counters;
+    for msg in rx {
+        match msg {
+            Msg::Event(json) => match decode(&json) {
+                Decoded::Event(ev) => {
+                    if catch_unwind(AssertUnwindSafe(|| recorder.record(&ev))).is_ok() {
+                        c.recorded.fetch_add(1, Relaxed);
+                    } else {
+                        c.malformed.fetch_add(1, Relaxed);
+                    }
+                }
+                Decoded::Unknown => {
+                    c.ignored.fetch_add(1, Relaxed);
+                }
+                Decoded::Malformed(why) => {
+                    c.malformed.fetch_add(1, Relaxed);
+                    if let Some(n) = shared.malformed_warning.due() {
+                        shared.logs.push(
+                            Level::Warn,
+                            format!("diagnostics-otel: skipped {n} malformed diagnostic event(s) since the last warning (latest: {why})"),
+                        );
+                    }
+                }
+            },
+            Msg::Barrier(ack) => {
+                let _ = ack.try_send(());
+            }
+        }
+    }
+    let _ = done.try_send(());
+}
+
+impl Generation {
+    /// A generation that exports nothing; `summary` says why.
+    pub fn inert(summary: String) -> Self {
+        Generation {
+            shared: Arc::new(Shared::new(String::new())),
+            sender: Mutex::new(None),
+            running: Mutex::new(None),
+            summary,
+        }
+    }
+
+    pub fn start(s: &Settings, host: &HostInfo) -> Self {
+        let shared = Arc::new(Shared::new(s.metrics_url.clone()));
+        let runtime = match tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .max_blocking_threads(2)
+            .thread_name("otel-rs-io")
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => return Self::failed(shared, format!("could not start its I/O runtime: {e}")),
+        };
+        let inner = match build_exporter(s, &runtime) {
+            Ok(x) => x,
+            Err(e) => return Self::failed(shared, format!("could not build the OTLP exporter: {e}")),
+        };
+        let (cancel_tx, cancel_rx) = watch::channel(false);
+        let exporter = GuardedExporter {
+            inner,
+            handle: runtime.handle().clone(),
+            timeout: s.export_timeout,
+            cancel: cancel_rx,
+            temporality: temporality_of(s.temporality),
+            url: redact_url(&s.metrics_url),
+            shared: shared.clone(),
+        };
+        let reader = PeriodicReader::builder(exporter).with_interval(s.interval).build();
+        let provider = SdkMeterProvider::builder().with_resource(resource(s, host)).with_reader(reader).build();
+        let recorder = Recorder::new(&provider.meter(METER_NAME), &s.metric_name_prefix);
+        let (tx, rx) = sync_channel::<Msg>(QUEUE_CAPACITY);
+        let (done_tx, done_rx) = sync_channel::<()>(1);
+        let worker_shared = shared.clone();
+        let spawned = std::thread::Builder::new()
+            .name("otel-rs-record".into())
+            .spawn(move || worker(rx, recorder, worker_shared, done_tx));
+        if let Err(e) = spawned {
+            let _ = provider.shutdown();
+            return Self::failed(shared, format!("could not start its recording thread: {e}"));
+        }
+        Generation {
+            shared,
+            sender: Mutex::new(Some(tx)),
+            running: Mutex::new(Some(Running { provider, runtime, cancel: cancel_tx, worker_done: done_rx })),
+            summary: describe(s, host),
+        }
+    }
+
+    fn failed(shared: Arc<Shared>, why: String) -> Self {
+        let summary = format!("diagnostics-otel: not exporting: {why}");
+        shared.logs.push(Level::Warn, summary.clone());
+        Generation { shared, sender: Mutex::new(None), running: Mutex::new(None), summary }
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.sender.lock().map(|s| s.is_some()).unwrap_or(false)
+    }
+
+    /// The hot path: hand one serialized event to the recording thread, never blocking.
+    pub fn push(&self, json: String) {
+        let c = &self.shared.counters;
+        c.received.fetch_add(1, Relaxed);
+        let Ok(guard) = self.sender.lock() else { return };
+        let Some(tx) = guard.as_ref() else {
+            c.late.fetch_add(1, Relaxed);
+            return;
+        };
+        match tx.try_send(Msg::Event(json)) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                c.dropped.fetch_add(1, Relaxed);
+                if let Some(n) = self.shared.dropped_warning.due() {
+                    self.shared.logs.push(
+                        Level::Warn,
+                        format!("diagnostics-otel: dropped {n} diagnostic event(s): the recording queue ({QUEUE_CAPACITY}) is full"),
+                    );
+                }
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                c.late.fetch_add(1, Relaxed);
+            }
+        }
+    }
+
+    /// Counts an event the JS side could not serialize (cycles, BigInt, throwing getters).
+    pub fn push_unserializable(&self) {
+        self.shared.counters.received.fetch_add(1, Relaxed);
+        self.shared.counters.malformed.fetch_add(1, Relaxed);
+        if let Some(n) = self.shared.malformed_warning.due() {
+            self.shared.logs.push(
+                Level::Warn,
+                format!("diagnostics-otel: skipped {n} malformed diagnostic event(s) since the last warning (latest: not serializable)"),
+            );
+        }
+    }
+
+    /// Wait until every event pushed so far is recorded.
+    fn drain(&self, deadline: Instant) -> bool {
+        let tx = match self.sender.lock() {
+            Ok(g) => g.clone(),
+            Err(_) => None,
+        };
+        let Some(tx) = tx else { return true };
+        let (ack_tx, ack_rx) = sync_channel(1);
+        // The queue may be full: retry until the deadline rather than block the caller.
+        let mut msg = Msg::Barrier(ack_tx);
+        loop {
+            match tx.try_send(msg) {
+                Ok(()) => break,
+                Err(TrySendError::Full(m)) if Instant::now() < deadline => {
+                    msg = m;
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                Err(_) => return false,
+            }
+        }
+        ack_rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).is_ok()
+    }
+
+    /// Record everything pushed so far and export it now. Blocks up to `timeout`.
+    pub fn flush(&self, timeout: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + timeout;
+        if !self.drain(deadline) {
+            return Err("recording queue did not drain in time".into());
+        }
+        let provider = match self.running.lock() {
+            Ok(g) => g.as_ref().map(|r| r.provider.clone()),
+            Err(_) => None,
+        };
+        let Some(provider) = provider else { return Err("not running".into()) };
+        run_bounded(deadline, move || provider.force_flush().map_err(|e| e.to_string()))
+            .unwrap_or_else(|| Err("flush timed out".into()))
+    }
+
+    /// Stop accepting events, record what is queued, export once more, release every thread.
+    /// Returns within `timeout` even when the collector hangs; safe to call repeatedly.
+    pub fn shutdown(&self, timeout: Duration) -> Result<(), String> {
+        let started = Instant::now();
+        let deadline = started + timeout;
+        // Closing the channel lets the worker finish the queue and exit.
+        if let Ok(mut s) = self.sender.lock() {
+            s.take();
+        }
+        let running = match self.running.lock() {
+            Ok(mut g) => g.take(),
+            Err(_) => None,
+        };
+        let Some(Running { provider, runtime, cancel, worker_done }) = running else { return Ok(()) };
+        let export_budget = timeout.mul_f64(0.8);
+        let _ = worker_done.recv_timeout(export_budget.saturating_sub(started.elapsed()));
+        // Abort a hanging export once the budget is spent, so the reader thread can exit.
+        let (finished_tx, finished_rx) = sync_channel::<()>(1);
+        let remaining = export_budget.saturating_sub(started.elapsed());
+        let canceller = std::thread::Builder::new().name("otel-rs-deadline".into()).spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = finished_rx.recv_timeout(remaining) {
+                let _ = cancel.send(true);
+            }
+        });
+        let result = run_bounded(deadline, move || provider.shutdown().map_err(|e| e.to_string()))
+            .unwrap_or_else(|| Err("shutdown timed out".into()));
+        drop(finished_tx);
+        if let Ok(handle) = canceller {
+            let _ = handle.join();
+        }
+        runtime.shutdown_timeout(deadline.saturating_duration_since(Instant::now()).min(Duration::from_millis(500)));
+        result
+    }
+}
+
+impl Shared {
+    fn new(raw_url: String) -> Self {
+        Shared {
+            counters: Counters::default(),
+            logs: Logs::default(),
+            malformed_warning: RateLimited::default(),
+            dropped_warning: RateLimited::default(),
+            export_warning: RateLimited::default(),
+            failing_streak: Default::default(),
+            last_error: Mutex::new(None),
+            raw_url,
+        }
+    }
+}
+
+/// Run `f` on its own thread and wait until `deadline`; None when it did not finish in time
+/// (the thread then finishes on its own).
+fn run_bounded<T: Send + 'static>(deadline: Instant, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let (tx, rx) = sync_channel(1);
+    std::thread::Builder::new()
+        .name("otel-rs-bounded".into())
+        .spawn(move || {
+            let _ = tx.send(f());
+        })
+        .ok()?;
+    rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).ok()
+}

@@ -36,7 +36,7 @@ pub struct Status {
 }
 
 #[napi(object)]
-pub struct Outcome_ {
+pub struct Settled {
     pub ok: bool,
     pub error: Option<String>,
     pub elapsed_ms: f64,
@@ -152,19 +152,19 @@ impl NativeGeneration {
             exports_failed: n(&c.exports_failed),
             last_success_unix_ms: t(&c.last_success_unix_ms),
             last_failure_unix_ms: t(&c.last_failure_unix_ms),
-            last_error: self.inner.shared.last_error.lock().ok().and_then(|g| g.clone()),
+            last_error: self.inner.last_error(),
         }
     }
 
     /// Record everything pushed so far and export it; resolves within `timeoutMs`.
-    #[napi(ts_return_type = "Promise<Outcome_>")]
+    #[napi(ts_return_type = "Promise<Settled>")]
     pub fn flush<'env>(&self, env: &'env Env, timeout_ms: u32) -> Result<Object<'env>> {
         let g = self.inner.clone();
         settle_on_thread(env, timeout_ms, move |t| g.flush(t))
     }
 
     /// Stop, export the last data and release every thread; resolves within `timeoutMs`.
-    #[napi(ts_return_type = "Promise<Outcome_>")]
+    #[napi(ts_return_type = "Promise<Settled>")]
     pub fn shutdown<'env>(&self, env: &'env Env, timeout_ms: u32) -> Result<Object<'env>> {
         let g = self.inner.clone();
         settle_on_thread(env, timeout_ms, move |t| g.shutdown(t))
@@ -183,7 +183,7 @@ fn settle_on_thread<'env>(
     let spawned = std::thread::Builder::new().name("otel-rs-settle".into()).spawn(move || {
         let started = Instant::now();
         let result = work(timeout);
-        let outcome = Outcome_ {
+        let outcome = Settled {
             ok: result.is_ok(),
             error: result.err(),
             elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,

@@ -113,7 +113,7 @@ fn http_status(e: &str) -> Option<u16> {
     for marker in ["status code", "status:", "status "] {
         if let Some(i) = e.find(marker) {
             let digits: String = e[i + marker.len()..]
-                .trim_start()
+                .trim_start_matches([' ', ':', '='])
                 .chars()
                 .take_while(|c| c.is_ascii_digit())
                 .collect();
@@ -137,6 +137,7 @@ mod tests {
         assert_eq!(categorize("export timed out after 10s"), "timeout");
         assert_eq!(categorize("OTLP export failed with status code 415 Unsupported Media Type"), "rejected: unsupported media type");
         assert_eq!(categorize("status: 503"), "collector error");
+        assert_eq!(categorize("Operation failed: HTTP export failed with status code: 503"), "collector error");
         assert_eq!(categorize("weird"), "other");
     }
 

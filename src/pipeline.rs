@@ -78,11 +78,16 @@ impl GuardedExporter {
                 self.shared.failing_streak.fetch_add(1, Relaxed);
                 let text = e.to_string();
                 let category = categorize(&text);
+                let detail: String = text.replace(&self.shared.raw_url, &self.url).chars().take(300).collect();
                 if let Ok(mut last) = self.shared.last_error.lock() {
-                    *last = Some(category.to_string());
+                    *last = Some(format!("{category}: {detail}"));
                 }
-                if let Some(n) = self.shared.export_warning.due() {
-                    let detail: String = text.replace(&self.shared.raw_url, &self.url).chars().take(300).collect();
+                if category == "cancelled at shutdown" {
+                    self.shared.logs.push(
+                        Level::Warn,
+                        format!("diagnostics-otel: final metrics export to {} abandoned at the stop deadline (the collector did not answer); this generation's last interval of data is lost", self.url),
+                    );
+                } else if let Some(n) = self.shared.export_warning.due() {
                     self.shared.logs.push(
                         Level::Warn,
                         format!(
@@ -477,14 +482,24 @@ impl Generation {
                 let _ = cancel.send(true);
             }
         });
-        let result = run_bounded(deadline, move || provider.shutdown().map_err(|e| e.to_string()))
-            .unwrap_or_else(|| Err("shutdown timed out".into()));
+        let result = match run_bounded(deadline, move || provider.shutdown()) {
+            Some(Ok(())) => Ok(()),
+            // The SDK only says "Failed to shutdown"; the exporter knows why.
+            Some(Err(_)) => Err(format!("final export failed: {}", self.last_error().unwrap_or_else(|| "unknown".into()))),
+            None => Err(format!("final export did not finish within {} ms", timeout.as_millis())),
+        };
         drop(finished_tx);
         if let Ok(handle) = canceller {
             let _ = handle.join();
         }
         runtime.shutdown_timeout(deadline.saturating_duration_since(Instant::now()).min(Duration::from_millis(500)));
         result
+    }
+}
+
+impl Generation {
+    pub fn last_error(&self) -> Option<String> {
+        self.shared.last_error.lock().ok().and_then(|g| g.clone())
     }
 }
 

@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""A real OTLP metrics receiver for tests and the demo: decodes every request with upstream's
+generated protobuf classes (opentelemetry-proto) and prints one JSON line per request.
+
+  otlp_receiver.py [--mode ok|hang|fail] [--http-port N] [--grpc-port N]
+
+First line on stdout: {"ready": {"http": PORT, "grpc": PORT}}. Then per request:
+{"transport", "path", "contentType", "contentEncoding", "headers", "request"} where request is
+json_format.MessageToDict of the decoded ExportMetricsServiceRequest (or "error").
+Modes: ok answers 200 / OK; hang accepts and never answers; fail answers 503 / UNAVAILABLE.
+GET /__mode/<mode> switches the mode of the running receiver.
+"""
+import argparse
+import gzip
+import json
+import sys
+import threading
+import time
+from concurrent import futures
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import grpc
+from google.protobuf import json_format
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
+
+LOCK = threading.Lock()
+MODE = "ok"
+
+
+def emit(record):
+    with LOCK:
+        sys.stdout.write(json.dumps(record, separators=(",", ":")) + "\n")
+        sys.stdout.flush()
+
+
+def decode(body, content_type):
+    req = metrics_service_pb2.ExportMetricsServiceRequest()
+    if "json" in content_type:
+        json_format.Parse(body.decode("utf-8"), req)
+    else:
+        req.ParseFromString(body)
+    return json_format.MessageToDict(req)
+
+
+def hang():
+    while True:
+        time.sleep(3600)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        # Tests switch the mode of a running receiver: GET /__mode/ok|hang|fail
+        global MODE
+        if self.path.startswith("/__mode/"):
+            MODE = self.path.rsplit("/", 1)[1]
+        self.send_response(204)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def do_POST(self):
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length)
+        ctype = self.headers.get("content-type") or ""
+        enc = self.headers.get("content-encoding") or ""
+        record = {
+            "transport": "http",
+            "path": self.path,
+            "contentType": ctype,
+            "contentEncoding": enc,
+            "headers": {k.lower(): v for k, v in self.headers.items()},
+        }
+        try:
+            if enc == "gzip":
+                body = gzip.decompress(body)
+            record["request"] = decode(body, ctype)
+        except Exception as e:  # a decoding failure is a finding, reported as such
+            record["error"] = f"{type(e).__name__}: {e}"
+        emit(record)
+        if MODE == "hang":
+            hang()
+        if MODE == "fail" or "error" in record:
+            status = 503 if MODE == "fail" else 400
+            self.send_response(status)
+            self.send_header("content-length", "0")
+            self.end_headers()
+            return
+        out = metrics_service_pb2.ExportMetricsServiceResponse().SerializeToString()
+        self.send_response(200)
+        self.send_header("content-type", ctype if "json" not in ctype else "application/json")
+        body = b"{}" if "json" in ctype else out
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class MetricsService(metrics_service_pb2_grpc.MetricsServiceServicer):
+    def Export(self, request, context):
+        emit({
+            "transport": "grpc",
+            "path": "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+            "contentType": "application/grpc",
+            "contentEncoding": "",
+            "headers": {k: v for k, v in context.invocation_metadata()},
+            "request": json_format.MessageToDict(request),
+        })
+        if MODE == "hang":
+            hang()
+        if MODE == "fail":
+            context.abort(grpc.StatusCode.UNAVAILABLE, "receiver in fail mode")
+        return metrics_service_pb2.ExportMetricsServiceResponse()
+
+
+def main():
+    global MODE
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mode", choices=["ok", "hang", "fail"], default="ok")
+    ap.add_argument("--http-port", type=int, default=0)
+    ap.add_argument("--grpc-port", type=int, default=0)
+    args = ap.parse_args()
+    MODE = args.mode
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", args.http_port), Handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+    metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(MetricsService(), server)
+    grpc_port = server.add_insecure_port(f"127.0.0.1:{args.grpc_port}")
+    server.start()
+
+    emit({"ready": {"http": httpd.server_address[1], "grpc": grpc_port}})
+    try:
+        # Exit when the parent closes our stdin or kills us.
+        sys.stdin.read()
+    except KeyboardInterrupt:
+        pass
+    server.stop(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+// Starts otlp_receiver.py (upstream protobuf classes decode every request) and collects what
+// it printed. Every test that needs a collector starts its own.
+import { spawn } from "node:child_process";
+import path from "node:path";
+import readline from "node:readline";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "../..");
+const python = process.env.OTLP_TEST_PYTHON ?? path.join(root, ".venv/bin/python");
+
+export async function startReceiver({ mode = "ok" } = {}) {
+  const proc = spawn(python, [path.join(here, "otlp_receiver.py"), "--mode", mode], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const requests = [];
+  const waiters = new Set();
+  const ports = await new Promise((resolve, reject) => {
+    proc.once("error", reject);
+    proc.once("exit", (code) => reject(new Error(`receiver exited early (${code})`)));
+    readline.createInterface({ input: proc.stdout }).on("line", (line) => {
+      const msg = JSON.parse(line);
+      if (msg.ready) return resolve(msg.ready);
+      requests.push(msg);
+      for (const w of waiters) w();
+    });
+  });
+  proc.removeAllListeners("exit");
+  return {
+    ports,
+    requests,
+    httpBase: `http://127.0.0.1:${ports.http}`,
+    grpcBase: `http://127.0.0.1:${ports.grpc}`,
+    async setMode(m) {
+      await fetch(`http://127.0.0.1:${ports.http}/__mode/${m}`);
+    },
+    /** Resolves when predicate(requests) holds, rejects after timeoutMs. */
+    waitFor(predicate, timeoutMs = 10000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (predicate(requests)) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            resolve(requests);
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`receiver: condition not met within ${timeoutMs} ms (${requests.length} requests)`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+    async stop() {
+      proc.stdin.end();
+      proc.kill("SIGKILL");
+      await new Promise((r) => (proc.exitCode !== null || proc.signalCode ? r() : proc.once("exit", r)));
+    },
+  };
+}
+
+function attrValue(v) {
+  if (v == null) return undefined;
+  if ("stringValue" in v) return v.stringValue;
+  if ("intValue" in v) return Number(v.intValue);
+  if ("doubleValue" in v) return v.doubleValue;
+  if ("boolValue" in v) return v.boolValue;
+  return JSON.stringify(v);
+}
+
+export function attrs(list = []) {
+  return Object.fromEntries(list.map((kv) => [kv.key, attrValue(kv.value)]));
+}
+
+/** Flattens decoded requests into one entry per (request, metric). */
+export function metricsOf(requests) {
+  const out = [];
+  for (const r of requests) {
+    for (const rm of r.request?.resourceMetrics ?? []) {
+      const resource = attrs(rm.resource?.attributes);
+      for (const sm of rm.scopeMetrics ?? []) {
+        for (const m of sm.metrics ?? []) {
+          const kind = m.sum ? "sum" : m.histogram ? "histogram" : m.gauge ? "gauge" : "other";
+          const data = m.sum ?? m.histogram ?? m.gauge ?? {};
+          out.push({
+            name: m.name,
+            unit: m.unit,
+            description: m.description,
+            kind,
+            monotonic: data.isMonotonic === true,
+            temporality: data.aggregationTemporality,
+            scope: sm.scope?.name,
+            resource,
+            request: r,
+            points: (data.dataPoints ?? []).map((p) => ({
+              attrs: attrs(p.attributes),
+              value: p.asDouble ?? (p.asInt !== undefined ? Number(p.asInt) : undefined),
+              count: p.count !== undefined ? Number(p.count) : undefined,
+              sum: p.sum,
+              bucketCounts: (p.bucketCounts ?? []).map(Number),
+              explicitBounds: p.explicitBounds ?? [],
+              start: p.startTimeUnixNano,
+            })),
+          });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** The newest export of a metric (cumulative: it holds the totals). */
+export function latest(requests, name) {
+  const all = metricsOf(requests).filter((m) => m.name === name);
+  return all[all.length - 1];
+}
+
+/** The point whose attributes include every given key/value. */
+export function pointWith(metric, match) {
+  return metric?.points.find((p) => Object.entries(match).every(([k, v]) => p.attrs[k] === v));
+}

@@ -1,0 +1,202 @@
+// OpenClaw plugin entry for the native diagnostics-otel exporter. Thin by design: it finds the
+// host's diagnostic bus, hands each event to the Rust addon as JSON, and relays the addon's
+// log lines to the host logger. All telemetry logic lives in src/ (Rust).
+import { createRequire } from "node:module";
+
+const PLUGIN_ID = "diagnostics-otel";
+const STOP_TIMEOUT_MS = 4000;
+const FLUSH_TIMEOUT_MS = 10000;
+const LOG_DRAIN_MS = 1000;
+// Larger events are skipped and counted rather than serialized on the gateway's thread.
+const MAX_EVENT_CHARS = 1 << 20;
+// One active generation per process, shared across re-imports of this module (OpenClaw
+// 2026.9 re-imports plugins on in-process restarts), so a stale listener can never survive.
+const ACTIVE = Symbol.for("openclaw-diagnostics-otel-rs.active");
+
+const require = createRequire(import.meta.url);
+let nativeModule;
+let nativeLoadError;
+
+function platformTag() {
+  const { platform, arch } = process;
+  if (platform !== "linux") return `${platform}-${arch}`;
+  const glibc = process.report?.getReport?.().header?.glibcVersionRuntime;
+  return `linux-${arch}-${glibc ? "gnu" : "musl"}`;
+}
+
+function loadNative() {
+  if (nativeModule || nativeLoadError) return nativeModule;
+  const tag = platformTag();
+  const candidates = [`./diagnostics-otel.${tag}.node`, `openclaw-diagnostics-otel-rs-${tag}`];
+  const errors = [];
+  for (const id of candidates) {
+    try {
+      nativeModule = require(id);
+      return nativeModule;
+    } catch (err) {
+      errors.push(`${id}: ${err?.message ?? err}`);
+    }
+  }
+  nativeLoadError = `no native binary for ${tag} (${errors.join("; ")})`;
+  return undefined;
+}
+
+/** The host's diagnostic subscription, newest API first. */
+async function resolveSubscription() {
+  try {
+    const m = await import("openclaw/plugin-sdk/diagnostic-runtime");
+    if (typeof m.onInternalDiagnosticEvent === "function") {
+      return { name: "onInternalDiagnosticEvent", subscribe: (fn) => m.onInternalDiagnosticEvent((evt) => fn(evt)) };
+    }
+  } catch {
+    // older hosts have no diagnostic-runtime subpath
+  }
+  try {
+    const m = await import("openclaw/plugin-sdk");
+    if (typeof m.onDiagnosticEvent === "function") {
+      return { name: "onDiagnosticEvent", subscribe: (fn) => m.onDiagnosticEvent(fn) };
+    }
+  } catch {
+    // handled below
+  }
+  return undefined;
+}
+
+function logTo(logger, level, message) {
+  const fn = logger?.[level] ?? logger?.info;
+  try {
+    if (typeof fn === "function") fn.call(logger, message);
+    else console.log(message);
+  } catch {
+    // a broken host logger must not break telemetry
+  }
+}
+
+function otelEnv() {
+  const out = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k.startsWith("OTEL_") && typeof v === "string") out[k] = v;
+  }
+  return out;
+}
+
+function safeJson(value) {
+  try {
+    return JSON.stringify(value ?? null) ?? "null";
+  } catch {
+    return "null";
+  }
+}
+
+async function stopActive() {
+  const active = globalThis[ACTIVE];
+  if (!active) return;
+  globalThis[ACTIVE] = undefined;
+  try {
+    active.unsubscribe?.();
+  } catch {
+    // the bus may already be gone
+  }
+  clearInterval(active.timer);
+  let outcome;
+  try {
+    // The addon bounds this itself; the race guards against a promise that never settles.
+    outcome = await Promise.race([
+      active.generation.shutdown(STOP_TIMEOUT_MS),
+      new Promise((resolve) =>
+        setTimeout(() => resolve({ ok: false, error: "shutdown did not settle" }), STOP_TIMEOUT_MS + 1000).unref(),
+      ),
+    ]);
+  } catch (err) {
+    outcome = { ok: false, error: String(err?.message ?? err) };
+  }
+  active.drainLogs();
+  if (!outcome.ok) logTo(active.logger, "warn", `diagnostics-otel: stop: ${outcome.error}`);
+}
+
+async function startGeneration(ctx, host) {
+  await stopActive();
+  const logger = ctx?.logger;
+  const native = loadNative();
+  if (!native) {
+    logTo(logger, "error", `diagnostics-otel: not exporting: ${nativeLoadError}`);
+    return;
+  }
+  const subscription = await resolveSubscription();
+  const generation = new native.NativeGeneration(
+    safeJson(ctx?.config?.diagnostics),
+    JSON.stringify(otelEnv()),
+    JSON.stringify({ openclawVersion: host.version, subscription: subscription?.name ?? "" }),
+  );
+  const drainLogs = () => {
+    for (const line of generation.takeLogs()) logTo(logger, line.level, line.message);
+  };
+  drainLogs();
+  if (!generation.running) return;
+  if (!subscription) {
+    logTo(logger, "error", "diagnostics-otel: not exporting: this OpenClaw exposes no diagnostic event API");
+    await generation.shutdown(STOP_TIMEOUT_MS);
+    return;
+  }
+  const listener = (evt) => {
+    try {
+      const json = JSON.stringify(evt);
+      if (typeof json === "string" && json.length <= MAX_EVENT_CHARS) generation.push(json);
+      else generation.pushUnserializable();
+    } catch {
+      // cycles, BigInt, throwing getters: counted, never thrown into the host's bus
+      generation.pushUnserializable();
+    }
+  };
+  const unsubscribe = subscription.subscribe(listener);
+  const timer = setInterval(drainLogs, LOG_DRAIN_MS);
+  timer.unref?.();
+  globalThis[ACTIVE] = { generation, unsubscribe, timer, drainLogs, logger };
+}
+
+// start/stop of every service instance run one at a time, in call order.
+let queue = Promise.resolve();
+function serialized(fn) {
+  const run = queue.then(fn, fn);
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+function createService(host) {
+  return {
+    id: PLUGIN_ID,
+    // OpenClaw 2026.9 then restarts only this service when diagnostics.otel changes.
+    reload: { configPrefixes: ["diagnostics.otel"] },
+    start: (ctx) =>
+      serialized(() => startGeneration(ctx, host)).catch((err) =>
+        logTo(ctx?.logger, "error", `diagnostics-otel: start failed: ${err?.message ?? err}`),
+      ),
+    stop: () => serialized(stopActive).catch(() => undefined),
+  };
+}
+
+/** Record everything received so far and export it now (tests, graceful exits). */
+export async function flush(timeoutMs = FLUSH_TIMEOUT_MS) {
+  const active = globalThis[ACTIVE];
+  if (!active) return { ok: false, error: "not running", elapsedMs: 0 };
+  const outcome = await active.generation.flush(timeoutMs);
+  active.drainLogs();
+  return outcome;
+}
+
+/** Counters and export health of the running generation, or undefined. */
+export function status() {
+  return globalThis[ACTIVE]?.generation.status();
+}
+
+const plugin = {
+  id: PLUGIN_ID,
+  name: "Diagnostics OpenTelemetry (native)",
+  description: "Export diagnostics events to OpenTelemetry (Rust, OTLP protobuf/json/grpc)",
+  configSchema: { type: "object", additionalProperties: false, properties: {} },
+  register(api) {
+    api.registerService(createService({ version: api?.runtime?.version }));
+  },
+};
+
+export default plugin;

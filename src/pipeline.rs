@@ -45,6 +45,49 @@ pub struct HostInfo {
     pub subscription: String,
 }
 
+/// The HTTP client for the OTLP exporter: reqwest, but it remembers why a request failed
+/// (the exporter reduces every transport failure to "network error").
+struct DiagnosingClient {
+    inner: reqwest::Client,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for DiagnosingClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DiagnosingClient")
+    }
+}
+
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    text
+}
+
+#[async_trait::async_trait]
+impl opentelemetry_http::HttpClient for DiagnosingClient {
+    async fn send_bytes(
+        &self,
+        request: opentelemetry_http::Request<opentelemetry_http::Bytes>,
+    ) -> Result<opentelemetry_http::Response<opentelemetry_http::Bytes>, opentelemetry_http::HttpError> {
+        let result = opentelemetry_http::HttpClient::send_bytes(&self.inner, request).await;
+        if let Err(e) = &result {
+            if let Ok(mut slot) = self.shared.transport_error.lock() {
+                *slot = Some(error_chain(e.as_ref()));
+            }
+        }
+        result
+    }
+}
+
 /// Wraps the OTLP exporter: runs it on our runtime with a hard timeout, aborts it when the
 /// shutdown deadline passes, and turns failures into rate-limited warnings.
 struct GuardedExporter {
@@ -76,7 +119,11 @@ impl GuardedExporter {
                 c.exports_failed.fetch_add(1, Relaxed);
                 c.last_failure_unix_ms.store(unix_ms(), Relaxed);
                 self.shared.failing_streak.fetch_add(1, Relaxed);
-                let text = e.to_string();
+                let transport = self.shared.transport_error.lock().ok().and_then(|mut s| s.take());
+                let text = match transport {
+                    Some(t) => format!("{e}: {t}"),
+                    None => e.to_string(),
+                };
                 let category = categorize(&text);
                 let detail: String = text.replace(&self.shared.raw_url, &self.url).chars().take(300).collect();
                 if let Ok(mut last) = self.shared.last_error.lock() {
@@ -146,6 +193,8 @@ pub struct Shared {
     export_warning: RateLimited,
     failing_streak: std::sync::atomic::AtomicU64,
     pub last_error: Mutex<Option<String>>,
+    /// The cause of the latest failed HTTP request, for the next export report.
+    transport_error: Mutex<Option<String>>,
     raw_url: String,
 }
 
@@ -171,7 +220,7 @@ fn temporality_of(p: TemporalityPref) -> Temporality {
     }
 }
 
-fn build_exporter(s: &Settings, rt: &tokio::runtime::Runtime) -> Result<MetricExporter, String> {
+fn build_exporter(s: &Settings, rt: &tokio::runtime::Runtime, shared: &Arc<Shared>) -> Result<MetricExporter, String> {
     let temporality = temporality_of(s.temporality);
     let built = match s.protocol {
         Protocol::HttpProtobuf | Protocol::HttpJson => {
@@ -181,8 +230,12 @@ fn build_exporter(s: &Settings, rt: &tokio::runtime::Runtime) -> Result<MetricEx
                 opentelemetry_otlp::Protocol::HttpBinary
             };
             let headers: HashMap<String, String> = s.headers.iter().cloned().collect();
+            let client = reqwest::Client::builder()
+                .build()
+                .map_err(|e| format!("could not build the HTTP client: {e}"))?;
             let b = MetricExporter::builder()
                 .with_http()
+                .with_http_client(DiagnosingClient { inner: client, shared: shared.clone() })
                 .with_protocol(protocol)
                 .with_endpoint(s.metrics_url.clone())
                 .with_timeout(s.export_timeout)
@@ -337,7 +390,7 @@ impl Generation {
             Ok(rt) => rt,
             Err(e) => return Self::failed(shared, format!("could not start its I/O runtime: {e}")),
         };
-        let inner = match build_exporter(s, &runtime) {
+        let inner = match build_exporter(s, &runtime, &shared) {
             Ok(x) => x,
             Err(e) => return Self::failed(shared, format!("could not build the OTLP exporter: {e}")),
         };
@@ -513,6 +566,7 @@ impl Shared {
             export_warning: RateLimited::default(),
             failing_streak: Default::default(),
             last_error: Mutex::new(None),
+            transport_error: Mutex::new(None),
             raw_url,
         }
     }

@@ -23,6 +23,11 @@ export function emit(evt, meta = { trusted: false }) {
     ? deepFreeze({ ...evt, seq: ++seq, ts: Date.now() }) : evt;
   for (const l of [...listeners]) l.fn(enriched, meta);
 }
+// Delivers the object untouched (no seq/ts, no freeze): for exotic objects a real host could
+// hand over, such as ones with throwing getters.
+export function emitRaw(evt, meta = { trusted: false }) {
+  for (const l of [...listeners]) l.fn(evt, meta);
+}
 export function subscribe(fn, internal) {
   const entry = { fn: internal ? fn : (evt, meta) => { if (!meta?.trusted) fn(evt); } };
   listeners.add(entry);

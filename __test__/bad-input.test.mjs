@@ -1,0 +1,90 @@
+// Whatever the bus delivers, the plugin never throws into it: malformed events are counted
+// and skipped, and the valid events around them are exported exactly.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ctxFor, makeHost, makeLogger, register, sleep } from "./support/host.mjs";
+import { latest, pointWith, startReceiver } from "./support/receiver.mjs";
+
+const good = { type: "message.queued", channel: "webchat", source: "dispatch", queueDepth: 1 };
+
+function cyclic() {
+  const o = { type: "model.usage", usage: { input: 1 } };
+  o.self = o;
+  return o;
+}
+
+const BAD = [
+  ["missing required field", { type: "queue.lane.enqueue", queueSize: 1 }],
+  ["wrong-typed field", { type: "queue.lane.enqueue", lane: "main", queueSize: "3" }],
+  ["NaN (serialized as null)", { type: "queue.lane.enqueue", lane: "main", queueSize: NaN }],
+  ["Infinity", { type: "diagnostic.heartbeat", queued: Infinity }],
+  ["negative number", { type: "model.usage", usage: { input: -5 } }],
+  ["huge number", { type: "model.usage", usage: { input: 1e300 } }],
+  ["usage not an object", { type: "model.usage", usage: "lots" }],
+  ["huge string", { type: "message.queued", channel: "x".repeat(2 << 20) }],
+  ["cyclic object", cyclic()],
+  ["BigInt", { type: "run.attempt", attempt: 10n }],
+  ["throwing getter", Object.defineProperty({ type: "message.queued" }, "channel", { enumerable: true, get() { throw new Error("nope"); } })],
+  ["throwing proxy", new Proxy({}, { get() { throw new Error("trap"); }, ownKeys() { throw new Error("trap"); } })],
+  ["no type", { channel: "webchat" }],
+  ["array", [1, 2, 3]],
+  ["number", 42],
+  ["string", "model.usage"],
+  ["null", null],
+];
+const IGNORED = [
+  ["unknown type", { type: "run.started", runId: "r-1" }],
+  ["undefined", undefined],
+];
+
+test("malformed events are counted and skipped, never thrown; valid ones export exactly", async () => {
+  const receiver = await startReceiver();
+  const host = await makeHost();
+  const logger = makeLogger();
+  try {
+    const [service] = register(host.plugin);
+    await service.start(ctxFor({ enabled: true, endpoint: receiver.httpBase }, { logger }));
+    for (const [label, evt] of [...BAD, ...IGNORED]) {
+      const exotic = label.startsWith("throwing");
+      assert.doesNotThrow(() => (exotic ? host.bus.emitRaw(evt) : host.bus.emit(evt)), label);
+      host.bus.emit(good);
+    }
+    assert.equal((await host.plugin.flush(5000)).ok, true);
+    const st = host.plugin.status();
+    const total = BAD.length + IGNORED.length;
+    assert.equal(st.received, total * 2);
+    assert.equal(st.recorded, total);
+    // `undefined` stringifies to nothing and is counted as malformed too.
+    assert.equal(st.malformed, BAD.length + 1);
+    assert.equal(st.ignored, 1);
+    const q = pointWith(latest(receiver.requests, "openclaw.message.queued"), { "openclaw.channel": "webchat" });
+    assert.equal(q.value, total);
+    await sleep(1100);
+    const warns = logger.lines.filter((l) => l.level === "warn");
+    assert.equal(warns.length, 1, "one rate-limited warning for all of them");
+    assert.match(warns[0].message, /skipped 1 malformed diagnostic event/);
+    await service.stop();
+  } finally {
+    await receiver.stop();
+    host.cleanup();
+  }
+});
+
+test("attribute values outside the low-cardinality policy become unknown", async () => {
+  const receiver = await startReceiver();
+  const host = await makeHost();
+  try {
+    const [service] = register(host.plugin);
+    await service.start(ctxFor({ enabled: true, endpoint: receiver.httpBase }));
+    host.bus.emit({ type: "message.queued", channel: "agent:main:telegram:123", source: "has spaces" });
+    host.bus.emit({ type: "message.queued", channel: "c".repeat(121), source: "ok" });
+    await host.plugin.flush(5000);
+    const m = latest(receiver.requests, "openclaw.message.queued");
+    assert.equal(pointWith(m, { "openclaw.channel": "unknown", "openclaw.source": "unknown" }).value, 1);
+    assert.equal(pointWith(m, { "openclaw.channel": "unknown", "openclaw.source": "ok" }).value, 1);
+    await service.stop();
+  } finally {
+    await receiver.stop();
+    host.cleanup();
+  }
+});

@@ -1,0 +1,105 @@
+// Never silent, never loud: gates explain themselves, failing exports warn once a minute,
+// recovery is announced, bad config gets one actionable warning each.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import net from "node:net";
+import { ctxFor, makeHost, makeLogger, register, sleep } from "./support/host.mjs";
+import { startReceiver } from "./support/receiver.mjs";
+
+const queued = { type: "message.queued", channel: "webchat", source: "dispatch" };
+
+async function withService(fn, version = "2026.9.6") {
+  const host = await makeHost(version);
+  const [service] = register(host.plugin);
+  try {
+    await fn(service, host);
+  } finally {
+    await service.stop();
+    host.cleanup();
+  }
+}
+
+describe("operator messages", () => {
+  test("otel.enabled without diagnostics.enabled warns and does not subscribe", async () => {
+    await withService(async (service, host) => {
+      const logger = makeLogger();
+      await service.start(ctxFor({ enabled: true, endpoint: "http://127.0.0.1:9" }, { diagnosticsEnabled: false, logger }));
+      assert.equal(host.bus.listenerCount(), 0);
+      const warn = logger.lines.find((l) => l.level === "warn");
+      assert.match(warn.message, /diagnostics\.enabled is not.*set diagnostics\.enabled: true/);
+    });
+  });
+
+  test("otel disabled says so at info", async () => {
+    await withService(async (service, host) => {
+      const logger = makeLogger();
+      await service.start(ctxFor({ enabled: false }, { logger }));
+      assert.equal(host.bus.listenerCount(), 0);
+      assert.deepEqual(logger.lines.map((l) => l.level), ["info"]);
+      assert.match(logger.lines[0].message, /diagnostics\.otel\.enabled is not true/);
+    });
+  });
+
+  test("no endpoint: a warning naming the default, and bad values each get one warning", async () => {
+    await withService(async (service) => {
+      const logger = makeLogger();
+      await service.start(ctxFor({ enabled: true, protocol: "thrift", flushIntervalMs: "often", headers: { "bad header": "s3cr3t" } }, { logger }));
+      const warns = logger.lines.filter((l) => l.level === "warn").map((l) => l.message);
+      assert.ok(warns.some((m) => /no endpoint configured.*http:\/\/localhost:4318\/v1\/metrics/.test(m)), warns.join("\n"));
+      assert.ok(warns.some((m) => /diagnostics\.otel\.protocol "thrift".*using http\/protobuf/.test(m)));
+      assert.ok(warns.some((m) => /flushIntervalMs must be a number.*using 30000/.test(m)));
+      assert.ok(warns.some((m) => /header name "bad header"/.test(m)));
+      assert.equal(warns.length, 4, warns.join("\n"));
+      assert.ok(logger.lines.every((l) => !l.message.includes("s3cr3t")));
+    });
+  });
+
+  test("a failing collector: one warning per minute with URL and cause, then a recovery line", async () => {
+    const receiver = await startReceiver({ mode: "fail" });
+    try {
+      await withService(async (service, host) => {
+        const logger = makeLogger();
+        await service.start(ctxFor({ enabled: true, endpoint: receiver.httpBase, flushIntervalMs: 1000 }, { logger }));
+        host.bus.emit(queued);
+        await receiver.waitFor((rs) => rs.length >= 3, 8000);
+        await sleep(1200); // the plugin relays log lines once a second
+        const failures = logger.lines.filter((l) => l.level === "warn" && l.message.includes("export"));
+        assert.equal(failures.length, 1, JSON.stringify(logger.lines));
+        assert.ok(failures[0].message.includes(`${receiver.httpBase}/v1/metrics`));
+        assert.match(failures[0].message, /failed: collector error/);
+        const st = host.plugin.status();
+        assert.ok(st.exportsFailed >= 3);
+        assert.match(st.lastError, /^collector error/);
+        await receiver.setMode("ok");
+        await receiver.waitFor(() => host.plugin.status().exportsOk > 0, 5000).catch(() => {});
+        await sleep(2500);
+        assert.ok(host.plugin.status().exportsOk >= 1);
+        assert.ok(logger.lines.some((l) => l.level === "info" && /recovered after \d+ failed attempt/.test(l.message)), JSON.stringify(logger.lines));
+      });
+    } finally {
+      await receiver.stop();
+    }
+  });
+
+  test("an unreachable collector is reported as connection refused, and the gateway carries on", async () => {
+    const port = await new Promise((resolve) => {
+      const srv = net.createServer().listen(0, "127.0.0.1", () => {
+        const p = srv.address().port;
+        srv.close(() => resolve(p));
+      });
+    });
+    await withService(async (service, host) => {
+      const logger = makeLogger();
+      await service.start(ctxFor({ enabled: true, endpoint: `http://user:pw@127.0.0.1:${port}` }, { logger }));
+      host.bus.emit(queued);
+      const r = await host.plugin.flush(5000);
+      assert.equal(r.ok, false);
+      await sleep(1100);
+      const warn = logger.lines.find((l) => l.level === "warn" && l.message.includes("export"));
+      assert.ok(warn, JSON.stringify(logger.lines));
+      assert.match(warn.message, /connection refused/);
+      assert.ok(!warn.message.includes("pw@"), warn.message);
+      assert.ok(!logger.lines.some((l) => l.message.includes("user:pw")));
+    });
+  });
+});

@@ -1,0 +1,62 @@
+// Types of the plugin entry (index.js). Hand-written; the addon's own types are generated
+// into native.d.ts by `npm run build`.
+
+export interface ServiceContext {
+  config: { diagnostics?: { enabled?: boolean; otel?: Record<string, unknown> } } & Record<string, unknown>;
+  logger?: {
+    debug?: (msg: string) => void;
+    info?: (msg: string) => void;
+    warn?: (msg: string) => void;
+    error?: (msg: string) => void;
+  };
+  stateDir?: string;
+  workspaceDir?: string;
+}
+
+export interface Service {
+  id: "diagnostics-otel";
+  reload: { configPrefixes: string[] };
+  start(ctx: ServiceContext): Promise<void>;
+  stop(ctx?: ServiceContext): Promise<void>;
+}
+
+export interface PluginApi {
+  runtime?: { version?: string };
+  registerService(service: Service): void;
+}
+
+export interface Settled {
+  ok: boolean;
+  error?: string;
+  elapsedMs: number;
+}
+
+export interface Status {
+  running: boolean;
+  summary: string;
+  received: number;
+  recorded: number;
+  malformed: number;
+  ignored: number;
+  dropped: number;
+  late: number;
+  exportsOk: number;
+  exportsFailed: number;
+  lastSuccessUnixMs?: number;
+  lastFailureUnixMs?: number;
+  lastError?: string;
+}
+
+declare const plugin: {
+  id: "diagnostics-otel";
+  name: string;
+  description: string;
+  configSchema: Record<string, unknown>;
+  register(api: PluginApi): void;
+};
+export default plugin;
+
+/** Record everything received so far and export it now. */
+export function flush(timeoutMs?: number): Promise<Settled>;
+/** Counters and export health of the running generation, or undefined when stopped. */
+export function status(): Status | undefined;

@@ -57,81 +57,172 @@ pub struct Spec {
     pub unit: &'static str,
     pub description: &'static str,
     pub buckets: &'static [f64],
-    /// Attribute keys this instrument may carry.
-    pub attributes: &'static [&'static str],
-    /// Which diagnostic events feed it.
-    pub events: &'static [&'static str],
     /// Why the bucket layout differs from the official plugin, when it does.
     pub note: &'static str,
 }
 
-const USAGE_ATTRS: &[&str] = &["openclaw.channel", "openclaw.agent", "openclaw.provider", "openclaw.model"];
-const WEBHOOK_ATTRS: &[&str] = &["openclaw.channel", "openclaw.webhook"];
-const MESSAGE_ATTRS: &[&str] = &["openclaw.channel", "openclaw.outcome"];
-const LANE_ATTRS: &[&str] = &["openclaw.lane"];
+const fn counter(id: Inst, name: &'static str, unit: &'static str, description: &'static str) -> Spec {
+    Spec { id, name, kind: Kind::Counter, unit, description, buckets: &[], note: "" }
+}
+
+const fn histogram(id: Inst, name: &'static str, unit: &'static str, description: &'static str, buckets: &'static [f64]) -> Spec {
+    Spec { id, name, kind: Kind::Histogram, unit, description, buckets, note: "" }
+}
+
+const fn noted(spec: Spec, note: &'static str) -> Spec {
+    Spec { note, ..spec }
+}
 
 pub const CATALOG: &[Spec] = &[
-    Spec { id: Inst::Tokens, name: "openclaw.tokens", kind: Kind::Counter, unit: "1",
-        description: "Token usage by type",
-        buckets: &[], attributes: &["openclaw.channel", "openclaw.agent", "openclaw.provider", "openclaw.model", "openclaw.token"],
-        events: &["model.usage"], note: "" },
-    Spec { id: Inst::CostUsd, name: "openclaw.cost.usd", kind: Kind::Counter, unit: "1",
-        description: "Estimated model cost (USD)",
-        buckets: &[], attributes: USAGE_ATTRS, events: &["model.usage"], note: "" },
-    Spec { id: Inst::RunDuration, name: "openclaw.run.duration_ms", kind: Kind::Histogram, unit: "ms",
-        description: "Agent run duration",
-        buckets: DURATION_MS_BUCKETS, attributes: USAGE_ATTRS, events: &["model.usage"], note: "" },
-    Spec { id: Inst::ContextTokens, name: "openclaw.context.tokens", kind: Kind::Histogram, unit: "1",
-        description: "Context window size and usage",
-        buckets: CONTEXT_TOKENS_BUCKETS,
-        attributes: &["openclaw.channel", "openclaw.agent", "openclaw.provider", "openclaw.model", "openclaw.context"],
-        events: &["model.usage"], note: "" },
-    Spec { id: Inst::WebhookReceived, name: "openclaw.webhook.received", kind: Kind::Counter, unit: "1",
-        description: "Webhook requests received",
-        buckets: &[], attributes: WEBHOOK_ATTRS, events: &["webhook.received"], note: "" },
-    Spec { id: Inst::WebhookError, name: "openclaw.webhook.error", kind: Kind::Counter, unit: "1",
-        description: "Webhook processing errors",
-        buckets: &[], attributes: WEBHOOK_ATTRS, events: &["webhook.error"], note: "" },
-    Spec { id: Inst::WebhookDuration, name: "openclaw.webhook.duration_ms", kind: Kind::Histogram, unit: "ms",
-        description: "Webhook processing duration",
-        buckets: DEFAULT_BUCKETS, attributes: WEBHOOK_ATTRS, events: &["webhook.processed"], note: "" },
-    Spec { id: Inst::MessageQueued, name: "openclaw.message.queued", kind: Kind::Counter, unit: "1",
-        description: "Messages queued for processing",
-        buckets: &[], attributes: &["openclaw.channel", "openclaw.source"], events: &["message.queued"], note: "" },
-    Spec { id: Inst::MessageProcessed, name: "openclaw.message.processed", kind: Kind::Counter, unit: "1",
-        description: "Messages processed by outcome",
-        buckets: &[], attributes: MESSAGE_ATTRS, events: &["message.processed"], note: "" },
-    Spec { id: Inst::MessageDuration, name: "openclaw.message.duration_ms", kind: Kind::Histogram, unit: "ms",
-        description: "Message processing duration",
-        buckets: DURATION_MS_BUCKETS, attributes: MESSAGE_ATTRS, events: &["message.processed"],
-        note: "extended through one hour: a processed message includes the model run, which routinely exceeds the official 10 s ceiling" },
-    Spec { id: Inst::QueueDepth, name: "openclaw.queue.depth", kind: Kind::Histogram, unit: "1",
-        description: "Queue depth on enqueue/dequeue",
-        buckets: DEFAULT_BUCKETS,
-        attributes: &["openclaw.channel", "openclaw.source", "openclaw.lane"],
-        events: &["message.queued", "queue.lane.enqueue", "queue.lane.dequeue", "diagnostic.heartbeat"], note: "" },
-    Spec { id: Inst::QueueWait, name: "openclaw.queue.wait_ms", kind: Kind::Histogram, unit: "ms",
-        description: "Queue wait time before execution",
-        buckets: DEFAULT_BUCKETS, attributes: LANE_ATTRS, events: &["queue.lane.dequeue"], note: "" },
-    Spec { id: Inst::LaneEnqueue, name: "openclaw.queue.lane.enqueue", kind: Kind::Counter, unit: "1",
-        description: "Command queue lane enqueue events",
-        buckets: &[], attributes: LANE_ATTRS, events: &["queue.lane.enqueue"], note: "" },
-    Spec { id: Inst::LaneDequeue, name: "openclaw.queue.lane.dequeue", kind: Kind::Counter, unit: "1",
-        description: "Command queue lane dequeue events",
-        buckets: &[], attributes: LANE_ATTRS, events: &["queue.lane.dequeue"], note: "" },
-    Spec { id: Inst::SessionState, name: "openclaw.session.state", kind: Kind::Counter, unit: "1",
-        description: "Session state transitions",
-        buckets: &[], attributes: &["openclaw.state", "openclaw.reason"], events: &["session.state"], note: "" },
-    Spec { id: Inst::SessionStuck, name: "openclaw.session.stuck", kind: Kind::Counter, unit: "1",
-        description: "Sessions stuck in processing",
-        buckets: &[], attributes: &["openclaw.state"], events: &["session.stuck"], note: "" },
-    Spec { id: Inst::SessionStuckAge, name: "openclaw.session.stuck_age_ms", kind: Kind::Histogram, unit: "ms",
-        description: "Age of stuck sessions",
-        buckets: DURATION_MS_BUCKETS, attributes: &["openclaw.state"], events: &["session.stuck"],
-        note: "extended through one hour: stuck sessions are reported after minutes, all past the official 10 s ceiling" },
-    Spec { id: Inst::RunAttempt, name: "openclaw.run.attempt", kind: Kind::Counter, unit: "1",
-        description: "Run attempts",
-        buckets: &[], attributes: &["openclaw.attempt"], events: &["run.attempt"], note: "" },
+    counter(Inst::Tokens, "openclaw.tokens", "1", "Token usage by type"),
+    counter(Inst::CostUsd, "openclaw.cost.usd", "1", "Estimated model cost (USD)"),
+    histogram(Inst::RunDuration, "openclaw.run.duration_ms", "ms", "Agent run duration", DURATION_MS_BUCKETS),
+    histogram(Inst::ContextTokens, "openclaw.context.tokens", "1", "Context window size and usage", CONTEXT_TOKENS_BUCKETS),
+    counter(Inst::WebhookReceived, "openclaw.webhook.received", "1", "Webhook requests received"),
+    counter(Inst::WebhookError, "openclaw.webhook.error", "1", "Webhook processing errors"),
+    histogram(Inst::WebhookDuration, "openclaw.webhook.duration_ms", "ms", "Webhook processing duration", DEFAULT_BUCKETS),
+    counter(Inst::MessageQueued, "openclaw.message.queued", "1", "Messages queued for processing"),
+    counter(Inst::MessageProcessed, "openclaw.message.processed", "1", "Messages processed by outcome"),
+    noted(
+        histogram(Inst::MessageDuration, "openclaw.message.duration_ms", "ms", "Message processing duration", DURATION_MS_BUCKETS),
+        "extended through one hour: a processed message includes the model run, which routinely exceeds the official 10 s ceiling",
+    ),
+    histogram(Inst::QueueDepth, "openclaw.queue.depth", "1", "Queue depth on enqueue/dequeue", DEFAULT_BUCKETS),
+    histogram(Inst::QueueWait, "openclaw.queue.wait_ms", "ms", "Queue wait time before execution", DEFAULT_BUCKETS),
+    counter(Inst::LaneEnqueue, "openclaw.queue.lane.enqueue", "1", "Command queue lane enqueue events"),
+    counter(Inst::LaneDequeue, "openclaw.queue.lane.dequeue", "1", "Command queue lane dequeue events"),
+    counter(Inst::SessionState, "openclaw.session.state", "1", "Session state transitions"),
+    counter(Inst::SessionStuck, "openclaw.session.stuck", "1", "Sessions stuck in processing"),
+    noted(
+        histogram(Inst::SessionStuckAge, "openclaw.session.stuck_age_ms", "ms", "Age of stuck sessions", DURATION_MS_BUCKETS),
+        "extended through one hour: stuck sessions are reported after minutes, all past the official 10 s ceiling",
+    ),
+    counter(Inst::RunAttempt, "openclaw.run.attempt", "1", "Run attempts"),
+];
+
+/// How an attribute value is made safe for a metric label.
+#[derive(Clone, Copy, Debug)]
+pub enum Norm {
+    /// The low-cardinality policy, with this fallback.
+    Low(&'static str),
+    /// The policy plus `/ @ +` (provider and model ids).
+    Model,
+    /// Only the lane's kind (`session:agent:x` -> `session`).
+    Lane,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Source {
+    /// A string field, normalized by `Norm`.
+    Field(&'static str),
+    /// A numeric field exported as an integer.
+    Integer(&'static str),
+    Const(&'static str),
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Attr {
+    pub key: &'static str,
+    pub source: Source,
+    pub norm: Norm,
+    /// Omit the key when the field is absent (instead of the fallback).
+    pub optional: bool,
+}
+
+pub const fn low(key: &'static str, field: &'static str) -> Attr {
+    Attr { key, source: Source::Field(field), norm: Norm::Low(crate::attributes::UNKNOWN), optional: false }
+}
+
+pub const fn opt(key: &'static str, field: &'static str) -> Attr {
+    Attr { optional: true, ..low(key, field) }
+}
+
+pub const fn model(key: &'static str, field: &'static str) -> Attr {
+    Attr { norm: Norm::Model, ..low(key, field) }
+}
+
+pub const fn lane(key: &'static str, field: &'static str) -> Attr {
+    Attr { norm: Norm::Lane, ..low(key, field) }
+}
+
+pub const fn int(key: &'static str, field: &'static str) -> Attr {
+    Attr { source: Source::Integer(field), ..low(key, field) }
+}
+
+pub const fn fixed(key: &'static str, value: &'static str) -> Attr {
+    Attr { key, source: Source::Const(value), norm: Norm::Low(crate::attributes::UNKNOWN), optional: false }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Value {
+    /// Count the event once.
+    One,
+    /// A numeric field; the rule is skipped when it is absent.
+    Field(&'static str),
+    /// A numeric field, skipped when absent or zero (the official plugin's `if (x)`).
+    NonZero(&'static str),
+}
+
+/// One measurement taken from one event type.
+pub struct Rule {
+    pub event: &'static str,
+    pub inst: Inst,
+    pub value: Value,
+    /// Attribute groups, concatenated.
+    pub attrs: &'static [&'static [Attr]],
+    /// Fields without which the event is malformed.
+    pub required: &'static [&'static str],
+}
+
+const fn rule(event: &'static str, inst: Inst, value: Value, attrs: &'static [&'static [Attr]]) -> Rule {
+    Rule { event, inst, value, attrs, required: &[] }
+}
+
+const fn needs(r: Rule, required: &'static [&'static str]) -> Rule {
+    Rule { required, ..r }
+}
+
+const USAGE: &[Attr] = &[
+    low("openclaw.channel", "channel"),
+    low("openclaw.agent", "agentId"),
+    model("openclaw.provider", "provider"),
+    model("openclaw.model", "model"),
+];
+const WEBHOOK: &[Attr] = &[low("openclaw.channel", "channel"), low("openclaw.webhook", "updateType")];
+const QUEUED: &[Attr] = &[low("openclaw.channel", "channel"), low("openclaw.source", "source")];
+const PROCESSED: &[Attr] = &[low("openclaw.channel", "channel"), low("openclaw.outcome", "outcome")];
+const LANE: &[Attr] = &[lane("openclaw.lane", "lane")];
+const STATE: &[Attr] = &[low("openclaw.state", "state")];
+
+/// Every measurement, in the order they are taken for an event.
+pub const RULES: &[Rule] = &[
+    rule("model.usage", Inst::Tokens, Value::NonZero("usage.input"), &[USAGE, &[fixed("openclaw.token", "input")]]),
+    rule("model.usage", Inst::Tokens, Value::NonZero("usage.output"), &[USAGE, &[fixed("openclaw.token", "output")]]),
+    rule("model.usage", Inst::Tokens, Value::NonZero("usage.cacheRead"), &[USAGE, &[fixed("openclaw.token", "cache_read")]]),
+    rule("model.usage", Inst::Tokens, Value::NonZero("usage.cacheWrite"), &[USAGE, &[fixed("openclaw.token", "cache_write")]]),
+    rule("model.usage", Inst::Tokens, Value::NonZero("usage.promptTokens"), &[USAGE, &[fixed("openclaw.token", "prompt")]]),
+    rule("model.usage", Inst::Tokens, Value::NonZero("usage.total"), &[USAGE, &[fixed("openclaw.token", "total")]]),
+    rule("model.usage", Inst::CostUsd, Value::NonZero("costUsd"), &[USAGE]),
+    rule("model.usage", Inst::RunDuration, Value::NonZero("durationMs"), &[USAGE]),
+    rule("model.usage", Inst::ContextTokens, Value::NonZero("context.limit"), &[USAGE, &[fixed("openclaw.context", "limit")]]),
+    rule("model.usage", Inst::ContextTokens, Value::NonZero("context.used"), &[USAGE, &[fixed("openclaw.context", "used")]]),
+    rule("webhook.received", Inst::WebhookReceived, Value::One, &[WEBHOOK]),
+    rule("webhook.processed", Inst::WebhookDuration, Value::Field("durationMs"), &[WEBHOOK]),
+    rule("webhook.error", Inst::WebhookError, Value::One, &[WEBHOOK]),
+    rule("message.queued", Inst::MessageQueued, Value::One, &[QUEUED]),
+    rule("message.queued", Inst::QueueDepth, Value::Field("queueDepth"), &[QUEUED]),
+    rule("message.processed", Inst::MessageProcessed, Value::One, &[PROCESSED]),
+    rule("message.processed", Inst::MessageDuration, Value::Field("durationMs"), &[PROCESSED]),
+    needs(rule("queue.lane.enqueue", Inst::LaneEnqueue, Value::One, &[LANE]), &["lane", "queueSize"]),
+    needs(rule("queue.lane.enqueue", Inst::QueueDepth, Value::Field("queueSize"), &[LANE]), &["lane", "queueSize"]),
+    needs(rule("queue.lane.dequeue", Inst::LaneDequeue, Value::One, &[LANE]), &["lane", "queueSize"]),
+    needs(rule("queue.lane.dequeue", Inst::QueueDepth, Value::Field("queueSize"), &[LANE]), &["lane", "queueSize"]),
+    needs(rule("queue.lane.dequeue", Inst::QueueWait, Value::Field("waitMs"), &[LANE]), &["lane", "queueSize"]),
+    needs(rule("session.state", Inst::SessionState, Value::One, &[STATE, &[opt("openclaw.reason", "reason")]]), &["state"]),
+    needs(rule("session.stuck", Inst::SessionStuck, Value::One, &[STATE]), &["state"]),
+    needs(rule("session.stuck", Inst::SessionStuckAge, Value::Field("ageMs"), &[STATE]), &["state"]),
+    needs(rule("run.attempt", Inst::RunAttempt, Value::One, &[&[int("openclaw.attempt", "attempt")]]), &["attempt"]),
+    needs(rule("diagnostic.heartbeat", Inst::QueueDepth, Value::Field("queued"), &[&[fixed("openclaw.channel", "heartbeat")]]), &["queued"]),
 ];
 
 pub fn spec(id: Inst) -> &'static Spec {
@@ -167,8 +258,20 @@ pub fn render_markdown() -> String {
             Kind::Counter => "counter",
             Kind::Histogram => "histogram",
         };
-        let attrs: Vec<String> = s.attributes.iter().map(|a| format!("`{a}`")).collect();
-        let events: Vec<String> = s.events.iter().map(|e| format!("`{e}`")).collect();
+        let mut attrs: Vec<String> = Vec::new();
+        let mut events: Vec<String> = Vec::new();
+        for r in RULES.iter().filter(|r| r.inst == s.id) {
+            let e = format!("`{}`", r.event);
+            if !events.contains(&e) {
+                events.push(e);
+            }
+            for a in r.attrs.iter().flat_map(|g| g.iter()) {
+                let k = format!("`{}`", a.key);
+                if !attrs.contains(&k) {
+                    attrs.push(k);
+                }
+            }
+        }
         out.push_str(&format!(
             "| `{}` | {} | `{}` | {} | {} | {} |\n",
             s.name, kind, s.unit, s.description, attrs.join(", "), events.join(", ")
@@ -213,6 +316,13 @@ mod tests {
     fn extended_layouts_keep_the_default_prefix() {
         assert!(DURATION_MS_BUCKETS.starts_with(DEFAULT_BUCKETS));
         assert!(CONTEXT_TOKENS_BUCKETS.starts_with(DEFAULT_BUCKETS));
+    }
+
+    #[test]
+    fn every_instrument_is_fed_by_a_rule() {
+        for s in CATALOG {
+            assert!(RULES.iter().any(|r| r.inst == s.id), "{} has no rule", s.name);
+        }
     }
 
     #[test]

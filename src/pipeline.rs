@@ -2,9 +2,8 @@
 //! worker and health. `start` never fails the host; `flush` and `shutdown` are bounded.
 
 use crate::config::{redact_url, Compression, Level, Protocol, Settings, TemporalityPref};
-use crate::event::{decode, Decoded};
 use crate::health::{categorize, unix_ms, Counters, Logs, RateLimited};
-use crate::record::Recorder;
+use crate::record::{Outcome, Recorder};
 use opentelemetry::metrics::MeterProvider;
 use opentelemetry::KeyValue;
 use opentelemetry_otlp::{MetricExporter, RetryPolicy, WithExportConfig, WithHttpConfig, WithTonicConfig};
@@ -338,26 +337,15 @@ fn worker(rx: Receiver<Msg>, recorder: Recorder, shared: Arc<Shared>, done: Sync
     let c = &shared.counters;
     for msg in rx {
         match msg {
-            Msg::Event(json) => match decode(&json) {
-                Decoded::Event(ev) => {
-                    if catch_unwind(AssertUnwindSafe(|| recorder.record(&ev))).is_ok() {
-                        c.recorded.fetch_add(1, Relaxed);
-                    } else {
-                        c.malformed.fetch_add(1, Relaxed);
-                    }
+            Msg::Event(json) => match catch_unwind(AssertUnwindSafe(|| recorder.record_json(&json))) {
+                Ok(Outcome::Recorded) => {
+                    c.recorded.fetch_add(1, Relaxed);
                 }
-                Decoded::Unknown => {
+                Ok(Outcome::Ignored) => {
                     c.ignored.fetch_add(1, Relaxed);
                 }
-                Decoded::Malformed(why) => {
-                    c.malformed.fetch_add(1, Relaxed);
-                    if let Some(n) = shared.malformed_warning.due() {
-                        shared.logs.push(
-                            Level::Warn,
-                            format!("diagnostics-otel: skipped {n} malformed diagnostic event(s) since the last warning (latest: {why})"),
-                        );
-                    }
-                }
+                Ok(Outcome::Malformed(why)) => shared.note_malformed(&why),
+                Err(_) => shared.note_malformed("internal error while recording"),
             },
             Msg::Barrier(ack) => {
                 let _ = ack.try_send(());
@@ -464,13 +452,7 @@ impl Generation {
     /// Counts an event the JS side could not serialize (cycles, BigInt, throwing getters).
     pub fn push_unserializable(&self) {
         self.shared.counters.received.fetch_add(1, Relaxed);
-        self.shared.counters.malformed.fetch_add(1, Relaxed);
-        if let Some(n) = self.shared.malformed_warning.due() {
-            self.shared.logs.push(
-                Level::Warn,
-                format!("diagnostics-otel: skipped {n} malformed diagnostic event(s) since the last warning (latest: not serializable)"),
-            );
-        }
+        self.shared.note_malformed("not serializable");
     }
 
     /// Wait until every event pushed so far is recorded.
@@ -557,6 +539,16 @@ impl Generation {
 }
 
 impl Shared {
+    fn note_malformed(&self, why: &str) {
+        self.counters.malformed.fetch_add(1, Relaxed);
+        if let Some(n) = self.malformed_warning.due() {
+            self.logs.push(
+                Level::Warn,
+                format!("diagnostics-otel: skipped {n} malformed diagnostic event(s) since the last warning (latest: {why})"),
+            );
+        }
+    }
+
     fn new(raw_url: String) -> Self {
         Shared {
             counters: Counters::default(),

@@ -1,10 +1,12 @@
-//! Decoded events to measurements. One `Recorder` per exporter generation.
+//! Events to measurements, driven by the rule table in `catalog.rs`. One `Recorder` per
+//! exporter generation.
 
-use crate::attributes::{lane, low_cardinality, model_id, UNKNOWN};
-use crate::catalog::{exported_name, Inst, Kind, CATALOG};
-use crate::event::{Event, ModelUsage, Webhook};
+use crate::attributes::{lane, low_cardinality, model_id};
+use crate::catalog::{exported_name, Attr, Inst, Kind, Norm, Rule, Source, Value, CATALOG, RULES};
+use crate::event::{parse, Event, Malformed};
 use opentelemetry::metrics::{Counter, Histogram, Meter};
 use opentelemetry::KeyValue;
+use std::collections::HashMap;
 
 enum Instrument {
     Counter(Counter<f64>),
@@ -13,22 +15,54 @@ enum Instrument {
 
 pub struct Recorder {
     instruments: Vec<Instrument>,
+    rules: HashMap<&'static str, Vec<&'static Rule>>,
 }
 
-fn kv(key: &'static str, value: String) -> KeyValue {
-    KeyValue::new(key, value)
+#[derive(Debug, PartialEq)]
+pub enum Outcome {
+    Recorded,
+    /// A type this version does not export (newer hosts add types all the time).
+    Ignored,
+    Malformed(String),
 }
 
-fn with(attrs: &[KeyValue], extra: KeyValue) -> Vec<KeyValue> {
-    let mut v = Vec::with_capacity(attrs.len() + 1);
-    v.extend_from_slice(attrs);
-    v.push(extra);
-    v
+fn attribute(ev: &Event, a: &Attr) -> Result<Option<KeyValue>, Malformed> {
+    let field = match a.source {
+        Source::Const(v) => return Ok(Some(KeyValue::new(a.key, v))),
+        Source::Integer(f) => return Ok(ev.num(f)?.map(|n| KeyValue::new(a.key, n as i64))),
+        Source::Field(f) => f,
+    };
+    let raw = ev.text(field)?;
+    if raw.is_none() && a.optional {
+        return Ok(None);
+    }
+    let value = match a.norm {
+        Norm::Low(fallback) => low_cardinality(raw.as_deref(), fallback),
+        Norm::Model => model_id(raw.as_deref()),
+        Norm::Lane => lane(raw.as_deref()),
+    };
+    Ok(Some(KeyValue::new(a.key, value)))
 }
 
-/// The official plugin records only present, non-zero values.
-fn nonzero(v: Option<f64>) -> Option<f64> {
-    v.filter(|x| *x != 0.0)
+fn measurement(ev: &Event, r: &Rule) -> Result<Option<(f64, Vec<KeyValue>)>, Malformed> {
+    for f in r.required {
+        if ev.get(f).is_none() {
+            return Err(Malformed(format!("`{}` without `{f}`", r.event)));
+        }
+    }
+    let value = match r.value {
+        Value::One => Some(1.0),
+        Value::Field(p) => ev.num(p)?,
+        Value::NonZero(p) => ev.num(p)?.filter(|x| *x != 0.0),
+    };
+    let Some(value) = value else { return Ok(None) };
+    let mut attrs = Vec::new();
+    for a in r.attrs.iter().flat_map(|g| g.iter()) {
+        if let Some(kv) = attribute(ev, a)? {
+            attrs.push(kv);
+        }
+    }
+    Ok(Some((value, attrs)))
 }
 
 impl Recorder {
@@ -52,135 +86,46 @@ impl Recorder {
                 }
             })
             .collect();
-        Recorder { instruments }
+        let mut rules: HashMap<&'static str, Vec<&'static Rule>> = HashMap::new();
+        for r in RULES {
+            rules.entry(r.event).or_default().push(r);
+        }
+        Recorder { instruments, rules }
     }
 
-    fn add(&self, id: Inst, value: f64, attrs: &[KeyValue]) {
-        if let Some(Instrument::Counter(c)) = self.instruments.get(id as usize) {
-            c.add(value, attrs);
+    /// Decode one event and record all of its measurements, or none if any part is malformed.
+    pub fn record_json(&self, json: &str) -> Outcome {
+        let ev = match parse(json) {
+            Ok(ev) => ev,
+            Err(Malformed(why)) => return Outcome::Malformed(why),
+        };
+        let Some(rules) = self.rules.get(ev.kind()) else { return Outcome::Ignored };
+        let mut taken = Vec::with_capacity(rules.len());
+        for r in rules {
+            match measurement(&ev, r) {
+                Ok(Some((value, attrs))) => taken.push((r.inst, value, attrs)),
+                Ok(None) => {}
+                Err(Malformed(why)) => return Outcome::Malformed(why),
+            }
         }
+        for (inst, value, attrs) in taken {
+            self.apply(inst, value, &attrs);
+        }
+        Outcome::Recorded
     }
 
-    fn observe(&self, id: Inst, value: f64, attrs: &[KeyValue]) {
-        if let Some(Instrument::Histogram(h)) = self.instruments.get(id as usize) {
-            h.record(value, attrs);
+    fn apply(&self, id: Inst, value: f64, attrs: &[KeyValue]) {
+        match self.instruments.get(id as usize) {
+            Some(Instrument::Counter(c)) => c.add(value, attrs),
+            Some(Instrument::Histogram(h)) => h.record(value, attrs),
+            None => {}
         }
     }
-
-    pub fn record(&self, event: &Event) {
-        match event {
-            Event::ModelUsage(e) => self.model_usage(e),
-            Event::WebhookReceived(e) => self.add(Inst::WebhookReceived, 1.0, &webhook_attrs(e)),
-            Event::WebhookProcessed(e) => {
-                if let Some(d) = e.duration_ms {
-                    self.observe(Inst::WebhookDuration, d, &webhook_attrs(e));
-                }
-            }
-            Event::WebhookError(e) => self.add(Inst::WebhookError, 1.0, &webhook_attrs(e)),
-            Event::MessageQueued(e) => {
-                let attrs = [
-                    kv("openclaw.channel", low_cardinality(e.channel.as_deref(), UNKNOWN)),
-                    kv("openclaw.source", low_cardinality(e.source.as_deref(), UNKNOWN)),
-                ];
-                self.add(Inst::MessageQueued, 1.0, &attrs);
-                if let Some(d) = e.queue_depth {
-                    self.observe(Inst::QueueDepth, d, &attrs);
-                }
-            }
-            Event::MessageProcessed(e) => {
-                let attrs = [
-                    kv("openclaw.channel", low_cardinality(e.channel.as_deref(), UNKNOWN)),
-                    kv("openclaw.outcome", low_cardinality(e.outcome.as_deref(), UNKNOWN)),
-                ];
-                self.add(Inst::MessageProcessed, 1.0, &attrs);
-                if let Some(d) = e.duration_ms {
-                    self.observe(Inst::MessageDuration, d, &attrs);
-                }
-            }
-            Event::LaneEnqueue(e) => {
-                let attrs = [kv("openclaw.lane", lane(Some(&e.lane)))];
-                self.add(Inst::LaneEnqueue, 1.0, &attrs);
-                self.observe(Inst::QueueDepth, e.queue_size, &attrs);
-            }
-            Event::LaneDequeue(e) => {
-                let attrs = [kv("openclaw.lane", lane(Some(&e.lane)))];
-                self.add(Inst::LaneDequeue, 1.0, &attrs);
-                self.observe(Inst::QueueDepth, e.queue_size, &attrs);
-                if let Some(w) = e.wait_ms {
-                    self.observe(Inst::QueueWait, w, &attrs);
-                }
-            }
-            Event::SessionState(e) => {
-                let mut attrs = vec![kv("openclaw.state", low_cardinality(Some(&e.state), UNKNOWN))];
-                if let Some(r) = e.reason.as_deref().filter(|r| !r.is_empty()) {
-                    attrs.push(kv("openclaw.reason", low_cardinality(Some(r), UNKNOWN)));
-                }
-                self.add(Inst::SessionState, 1.0, &attrs);
-            }
-            Event::SessionStuck(e) => {
-                let attrs = [kv("openclaw.state", low_cardinality(Some(&e.state), UNKNOWN))];
-                self.add(Inst::SessionStuck, 1.0, &attrs);
-                if let Some(age) = e.age_ms {
-                    self.observe(Inst::SessionStuckAge, age, &attrs);
-                }
-            }
-            Event::RunAttempt(e) => {
-                self.add(Inst::RunAttempt, 1.0, &[KeyValue::new("openclaw.attempt", e.attempt as i64)]);
-            }
-            Event::Heartbeat(e) => {
-                self.observe(Inst::QueueDepth, e.queued, &[kv("openclaw.channel", "heartbeat".into())]);
-            }
-            Event::Unknown => {}
-        }
-    }
-
-    fn model_usage(&self, e: &ModelUsage) {
-        let attrs = [
-            kv("openclaw.channel", low_cardinality(e.channel.as_deref(), UNKNOWN)),
-            kv("openclaw.agent", low_cardinality(e.agent_id.as_deref(), UNKNOWN)),
-            kv("openclaw.provider", model_id(e.provider.as_deref())),
-            kv("openclaw.model", model_id(e.model.as_deref())),
-        ];
-        let u = &e.usage;
-        for (value, token) in [
-            (u.input, "input"),
-            (u.output, "output"),
-            (u.cache_read, "cache_read"),
-            (u.cache_write, "cache_write"),
-            (u.prompt_tokens, "prompt"),
-            (u.total, "total"),
-        ] {
-            if let Some(v) = nonzero(value) {
-                self.add(Inst::Tokens, v, &with(&attrs, kv("openclaw.token", token.into())));
-            }
-        }
-        if let Some(c) = nonzero(e.cost_usd) {
-            self.add(Inst::CostUsd, c, &attrs);
-        }
-        if let Some(d) = nonzero(e.duration_ms) {
-            self.observe(Inst::RunDuration, d, &attrs);
-        }
-        if let Some(ctx) = &e.context {
-            for (value, which) in [(ctx.limit, "limit"), (ctx.used, "used")] {
-                if let Some(v) = nonzero(value) {
-                    self.observe(Inst::ContextTokens, v, &with(&attrs, kv("openclaw.context", which.into())));
-                }
-            }
-        }
-    }
-}
-
-fn webhook_attrs(e: &Webhook) -> [KeyValue; 2] {
-    [
-        kv("openclaw.channel", low_cardinality(e.channel.as_deref(), UNKNOWN)),
-        kv("openclaw.webhook", low_cardinality(e.update_type.as_deref(), UNKNOWN)),
-    ]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{decode, Decoded};
     use opentelemetry::metrics::MeterProvider;
     use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData, ResourceMetrics};
     use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
@@ -192,10 +137,7 @@ mod tests {
             .build();
         let recorder = Recorder::new(&provider.meter("openclaw"), prefix);
         for j in events {
-            match decode(j) {
-                Decoded::Event(e) => recorder.record(&e),
-                other => panic!("{j}: {other:?}"),
-            }
+            assert_eq!(recorder.record_json(j), Outcome::Recorded, "{j}");
         }
         provider.force_flush().expect("flush");
         exporter.get_finished_metrics().expect("metrics")
@@ -254,6 +196,32 @@ mod tests {
         assert_eq!(points(&rms, "openclaw.run.duration_ms")[0].0, 2400.0);
         let ctx = points(&rms, "openclaw.context.tokens");
         assert_eq!(ctx.len(), 2);
+    }
+
+    #[test]
+    fn malformed_events_record_nothing() {
+        let exporter = InMemoryMetricExporter::default();
+        let provider = SdkMeterProvider::builder().with_reader(PeriodicReader::builder(exporter.clone()).build()).build();
+        let recorder = Recorder::new(&provider.meter("openclaw"), "openclaw.");
+        for j in [
+            "not json",
+            r#"{"seq":1}"#,
+            r#"{"type":"queue.lane.enqueue","queueSize":1}"#,
+            r#"{"type":"queue.lane.enqueue","lane":"main","queueSize":"3"}"#,
+            r#"{"type":"queue.lane.enqueue","lane":"main","queueSize":-1}"#,
+            r#"{"type":"model.usage","channel":"c","usage":{"input":5,"output":1e300}}"#,
+            r#"{"type":"model.usage","channel":{"nested":1},"usage":{"input":5}}"#,
+            r#"{"type":"session.stuck","state":"processing","ageMs":"long"}"#,
+            r#"{"type":"model.usage","usage":"lots"}"#,
+            r#"[1,2]"#,
+        ] {
+            assert!(matches!(recorder.record_json(j), Outcome::Malformed(_)), "{j}");
+        }
+        assert_eq!(recorder.record_json(r#"{"type":"run.started","runId":"r"}"#), Outcome::Ignored);
+        provider.force_flush().unwrap();
+        let rms = exporter.get_finished_metrics().unwrap();
+        assert!(points(&rms, "openclaw.tokens").is_empty(), "a malformed event records nothing, not even its valid parts");
+        assert!(points(&rms, "openclaw.queue.lane.enqueue").is_empty());
     }
 
     #[test]

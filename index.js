@@ -46,7 +46,7 @@ async function resolveSubscription() {
   try {
     const m = await import("openclaw/plugin-sdk/diagnostic-runtime");
     if (typeof m.onInternalDiagnosticEvent === "function") {
-      return { name: "onInternalDiagnosticEvent", subscribe: (fn) => m.onInternalDiagnosticEvent((evt) => fn(evt)) };
+      return { name: "onInternalDiagnosticEvent", subscribe: (fn) => m.onInternalDiagnosticEvent((evt, meta) => fn(evt, meta)) };
     }
   } catch {
     // older hosts have no diagnostic-runtime subpath
@@ -138,10 +138,12 @@ async function startGeneration(ctx, host) {
     await generation.shutdown(STOP_TIMEOUT_MS);
     return;
   }
-  const listener = (evt) => {
+  const listener = (evt, meta) => {
     try {
       const json = JSON.stringify(evt);
-      if (typeof json === "string" && json.length <= MAX_EVENT_CHARS) generation.push(json);
+      // Trust bits as the addon reads them: 1 trusted, 2 internal (OpenClaw 2026.9 metadata).
+      const trust = (meta?.trusted === true ? 1 : 0) | (meta?.internal === true ? 2 : 0);
+      if (typeof json === "string" && json.length <= MAX_EVENT_CHARS) generation.push(json, trust);
       else generation.pushUnserializable();
     } catch {
       // cycles, BigInt, throwing getters: counted, never thrown into the host's bus

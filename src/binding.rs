@@ -3,6 +3,7 @@
 
 use crate::config::{self, Level, Outcome};
 use crate::pipeline::{Generation, HostInfo};
+use crate::record::Trust;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::sync::atomic::Ordering::Relaxed;
@@ -112,10 +113,11 @@ impl NativeGeneration {
         self.inner.summary.clone()
     }
 
-    /// One diagnostic event as JSON. Cheap and non-blocking; after shutdown it only counts.
+    /// One diagnostic event as JSON, with the host's trust bits (1 trusted, 2 internal).
+    /// Cheap and non-blocking; after shutdown it only counts.
     #[napi]
-    pub fn push(&self, event_json: String) {
-        self.inner.push(event_json);
+    pub fn push(&self, event_json: String, trust: Option<u32>) {
+        self.inner.push(event_json, Trust::from_bits(trust.unwrap_or(0)));
     }
 
     #[napi]

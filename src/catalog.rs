@@ -1,5 +1,7 @@
-//! The one table of exported instruments. Names, units, descriptions and bucket layouts live
-//! here only; `docs/metrics.md` is rendered from this table (see `render_markdown`).
+//! The one table of exported instruments and the rules that feed them. Names, units,
+//! descriptions, bucket layouts and attribute mappings live here only; `docs/metrics.md` is
+//! rendered from these tables (see `render_markdown`). The mapping follows the official
+//! plugin's behaviour for OpenClaw 2026.9; deliberate differences are in docs/differences.md.
 
 /// OpenTelemetry's default explicit-bucket layout, the base the official plugin extends.
 pub const DEFAULT_BUCKETS: &[f64] = &[
@@ -21,86 +23,137 @@ pub const CONTEXT_TOKENS_BUCKETS: &[f64] = &[
     2_000_000.0,
 ];
 
+/// GenAI semantic conventions: token counts, powers of four.
+pub const GEN_AI_TOKEN_BUCKETS: &[f64] = &[
+    1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0,
+    4194304.0, 16777216.0, 67108864.0,
+];
+
+/// GenAI semantic conventions: operation duration in seconds, doubling from 10 ms.
+pub const GEN_AI_DURATION_S_BUCKETS: &[f64] = &[
+    0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+];
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Counter,
     Histogram,
 }
 
-/// Index into `CATALOG`; the order of variants is the order of the table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Inst {
-    Tokens,
-    CostUsd,
-    RunDuration,
-    ContextTokens,
-    WebhookReceived,
-    WebhookError,
-    WebhookDuration,
-    MessageQueued,
-    MessageProcessed,
-    MessageDuration,
-    QueueDepth,
-    QueueWait,
-    LaneEnqueue,
-    LaneDequeue,
-    SessionState,
-    SessionStuck,
-    SessionStuckAge,
-    RunAttempt,
-}
-
 pub struct Spec {
-    pub id: Inst,
     pub name: &'static str,
     pub kind: Kind,
     pub unit: &'static str,
     pub description: &'static str,
     pub buckets: &'static [f64],
-    /// Why the bucket layout differs from the official plugin, when it does.
+    /// Why this differs from the official plugin, when it does.
     pub note: &'static str,
 }
 
-const fn counter(id: Inst, name: &'static str, unit: &'static str, description: &'static str) -> Spec {
-    Spec { id, name, kind: Kind::Counter, unit, description, buckets: &[], note: "" }
+const fn counter(name: &'static str, unit: &'static str, description: &'static str) -> Spec {
+    Spec { name, kind: Kind::Counter, unit, description, buckets: &[], note: "" }
 }
 
-const fn histogram(id: Inst, name: &'static str, unit: &'static str, description: &'static str, buckets: &'static [f64]) -> Spec {
-    Spec { id, name, kind: Kind::Histogram, unit, description, buckets, note: "" }
+const fn histogram(name: &'static str, unit: &'static str, description: &'static str, buckets: &'static [f64]) -> Spec {
+    Spec { name, kind: Kind::Histogram, unit, description, buckets, note: "" }
 }
 
 const fn noted(spec: Spec, note: &'static str) -> Spec {
     Spec { note, ..spec }
 }
 
+const D: &[f64] = DEFAULT_BUCKETS;
+const LONG: &[f64] = DURATION_MS_BUCKETS;
+
 pub const CATALOG: &[Spec] = &[
-    counter(Inst::Tokens, "openclaw.tokens", "1", "Token usage by type"),
-    counter(Inst::CostUsd, "openclaw.cost.usd", "1", "Estimated model cost (USD)"),
-    histogram(Inst::RunDuration, "openclaw.run.duration_ms", "ms", "Agent run duration", DURATION_MS_BUCKETS),
-    histogram(Inst::ContextTokens, "openclaw.context.tokens", "1", "Context window size and usage", CONTEXT_TOKENS_BUCKETS),
-    counter(Inst::WebhookReceived, "openclaw.webhook.received", "1", "Webhook requests received"),
-    counter(Inst::WebhookError, "openclaw.webhook.error", "1", "Webhook processing errors"),
-    histogram(Inst::WebhookDuration, "openclaw.webhook.duration_ms", "ms", "Webhook processing duration", DEFAULT_BUCKETS),
-    counter(Inst::MessageQueued, "openclaw.message.queued", "1", "Messages queued for processing"),
-    counter(Inst::MessageProcessed, "openclaw.message.processed", "1", "Messages processed by outcome"),
+    // Gateway process
+    histogram("openclaw.gc.duration_ms", "ms", "Elapsed garbage collection duration for the hosting JavaScript isolate", LONG),
+    histogram("openclaw.gateway.event_loop.delay_max_ms", "ms", "Maximum event-loop delay per completed Gateway observation window", LONG),
+    counter("openclaw.gateway.event_loop.observed_ms", "ms", "Elapsed time covered by completed Gateway event-loop observation windows"),
+    counter("openclaw.gateway.rpc.requests", "1", "Authenticated Gateway WebSocket requests received"),
+    counter("openclaw.gateway.rpc.outcomes", "1", "Gateway RPC observations by phase and outcome"),
+    histogram("openclaw.gateway.rpc.first_response_ms", "ms", "Elapsed time until the first Gateway RPC response is sent", LONG),
+    histogram("openclaw.gateway.rpc.handler_ms", "ms", "Gateway RPC handler duration until return or throw", LONG),
+    histogram("openclaw.gateway.rpc.admission_ms", "ms", "Elapsed time from Gateway RPC receipt until handler invocation", LONG),
+    histogram("openclaw.gateway.rpc.queue_wait_ms", "ms", "Gateway operator start queue or worker frame queue wait", LONG),
+    // Model usage and calls
+    counter("openclaw.tokens", "1", "Token usage by type"),
+    histogram("gen_ai.client.token.usage", "{token}", "Number of input and output tokens used by GenAI client operations", GEN_AI_TOKEN_BUCKETS),
+    histogram("gen_ai.client.operation.duration", "s", "GenAI client operation duration", GEN_AI_DURATION_S_BUCKETS),
+    counter("openclaw.cost.usd", "1", "Estimated model cost (USD)"),
+    histogram("openclaw.run.duration_ms", "ms", "Agent run duration", LONG),
+    histogram("openclaw.harness.duration_ms", "ms", "Agent harness lifecycle duration", LONG),
+    histogram("openclaw.context.tokens", "1", "Context window size and usage", CONTEXT_TOKENS_BUCKETS),
+    histogram("openclaw.model_call.duration_ms", "ms", "Model call duration", D),
+    histogram("openclaw.model_call.request_bytes", "By", "UTF-8 byte size of sanitized model request payloads", D),
+    histogram("openclaw.model_call.response_bytes", "By", "UTF-8 byte size of bounded streamed model response payloads", D),
+    histogram("openclaw.model_call.time_to_first_byte_ms", "ms", "Elapsed time before the first streamed model response event", D),
+    counter("openclaw.model.failover", "1", "Model failovers by source, destination, lane, and reason"),
+    counter("openclaw.skill.used", "1", "Skills used by agent runs"),
+    // Message flow
+    counter("openclaw.webhook.received", "1", "Webhook requests received"),
+    counter("openclaw.webhook.error", "1", "Webhook processing errors"),
+    histogram("openclaw.webhook.duration_ms", "ms", "Webhook processing duration", D),
+    counter("openclaw.message.queued", "1", "Messages queued for processing"),
+    counter("openclaw.message.received", "1", "Inbound messages received"),
+    counter("openclaw.message.dispatch.started", "1", "Inbound message dispatch attempts started"),
+    counter("openclaw.message.dispatch.completed", "1", "Inbound message dispatch attempts completed"),
+    histogram("openclaw.message.dispatch.duration_ms", "ms", "Inbound message dispatch duration", D),
+    counter("openclaw.message.processed", "1", "Messages processed by outcome"),
     noted(
-        histogram(Inst::MessageDuration, "openclaw.message.duration_ms", "ms", "Message processing duration", DURATION_MS_BUCKETS),
-        "extended through one hour: a processed message includes the model run, which routinely exceeds the official 10 s ceiling",
+        histogram("openclaw.message.duration_ms", "ms", "Message processing duration", LONG),
+        "buckets extended through one hour: a processed message includes the model run, which routinely exceeds the official 10 s ceiling",
     ),
-    histogram(Inst::QueueDepth, "openclaw.queue.depth", "1", "Queue depth on enqueue/dequeue", DEFAULT_BUCKETS),
-    histogram(Inst::QueueWait, "openclaw.queue.wait_ms", "ms", "Queue wait time before execution", DEFAULT_BUCKETS),
-    counter(Inst::LaneEnqueue, "openclaw.queue.lane.enqueue", "1", "Command queue lane enqueue events"),
-    counter(Inst::LaneDequeue, "openclaw.queue.lane.dequeue", "1", "Command queue lane dequeue events"),
-    counter(Inst::SessionState, "openclaw.session.state", "1", "Session state transitions"),
-    counter(Inst::SessionStuck, "openclaw.session.stuck", "1", "Sessions stuck in processing"),
+    counter("openclaw.message.delivery.started", "1", "Outbound message delivery attempts started"),
+    histogram("openclaw.message.delivery.duration_ms", "ms", "Outbound message delivery duration", D),
+    // Talk
+    counter("openclaw.talk.event", "1", "Talk events emitted by type"),
+    histogram("openclaw.talk.event.duration_ms", "ms", "Talk event duration when reported", D),
+    histogram("openclaw.talk.audio.bytes", "By", "Talk audio frame byte lengths", D),
+    // Queues and sessions
+    histogram("openclaw.queue.depth", "1", "Queue depth on enqueue/dequeue", D),
+    histogram("openclaw.queue.wait_ms", "ms", "Queue wait time before execution", D),
+    counter("openclaw.queue.lane.enqueue", "1", "Command queue lane enqueue events"),
+    counter("openclaw.queue.lane.dequeue", "1", "Command queue lane dequeue events"),
+    counter("openclaw.session.state", "1", "Session state transitions"),
+    counter("openclaw.session.turn.created", "1", "Agent session turns created"),
+    counter("openclaw.session.stuck", "1", "Sessions stuck in processing"),
     noted(
-        histogram(Inst::SessionStuckAge, "openclaw.session.stuck_age_ms", "ms", "Age of stuck sessions", DURATION_MS_BUCKETS),
-        "extended through one hour: stuck sessions are reported after minutes, all past the official 10 s ceiling",
+        histogram("openclaw.session.stuck_age_ms", "ms", "Age of stuck sessions", LONG),
+        "buckets extended through one hour: stuck sessions are reported after minutes, all past the official 10 s ceiling",
     ),
-    counter(Inst::RunAttempt, "openclaw.run.attempt", "1", "Run attempts"),
+    counter("openclaw.session.recovery.requested", "1", "Session recovery attempts requested"),
+    counter("openclaw.session.recovery.completed", "1", "Session recovery attempts completed"),
+    noted(
+        histogram("openclaw.session.recovery.age_ms", "ms", "Age of sessions selected for recovery", LONG),
+        "buckets extended through one hour, like stuck ages",
+    ),
+    counter("openclaw.run.attempt", "1", "Run attempts"),
+    // Liveness
+    counter("openclaw.liveness.warning", "1", "Diagnostic liveness warning events"),
+    histogram("openclaw.liveness.event_loop_delay_p99_ms", "ms", "P99 event-loop delay reported by diagnostic liveness warnings", D),
+    histogram("openclaw.liveness.event_loop_delay_max_ms", "ms", "Maximum event-loop delay reported by diagnostic liveness warnings", D),
+    histogram("openclaw.liveness.event_loop_utilization", "1", "Event-loop utilization reported by diagnostic liveness warnings", D),
+    histogram("openclaw.liveness.cpu_core_ratio", "1", "Whole-process CPU usage in core equivalents, including worker and native threads; can exceed 1.", D),
+    // Tools and exec
+    histogram("openclaw.tool.execution.duration_ms", "ms", "Tool execution duration", D),
+    counter("openclaw.tool.execution.blocked", "1", "Tool executions blocked by policy or sandbox diagnostics"),
+    counter("openclaw.tool.loop", "1", "Detected repetitive tool-call loop events"),
+    histogram("openclaw.exec.duration_ms", "ms", "Exec process duration", D),
+    // Diagnostics internals
+    histogram("openclaw.memory.rss_bytes", "By", "Resident set size reported by diagnostic memory samples", D),
+    histogram("openclaw.memory.heap_used_bytes", "By", "Heap used bytes reported by diagnostic memory samples", D),
+    histogram("openclaw.memory.heap_total_bytes", "By", "Heap total bytes reported by diagnostic memory samples", D),
+    histogram("openclaw.memory.external_bytes", "By", "External memory bytes reported by diagnostic memory samples", D),
+    histogram("openclaw.memory.array_buffers_bytes", "By", "ArrayBuffer bytes reported by diagnostic memory samples", D),
+    counter("openclaw.memory.pressure", "1", "Diagnostic memory pressure events"),
+    counter("openclaw.diagnostic.async_queue.dropped", "1", "Async diagnostic queue drops by dropped event class"),
+    counter("openclaw.payload.large", "1", "Oversized payload diagnostics by surface and action"),
+    histogram("openclaw.payload.large_bytes", "By", "Oversized payload byte sizes by surface and action", D),
+    counter("openclaw.telemetry.exporter.events", "1", "Diagnostic telemetry exporter lifecycle and failure events"),
 ];
 
-/// How an attribute value is made safe for a metric label.
+/// How a text attribute value is made safe for a metric label.
 #[derive(Clone, Copy, Debug)]
 pub enum Norm {
     /// The low-cardinality policy, with this fallback.
@@ -113,10 +166,20 @@ pub enum Norm {
 
 #[derive(Clone, Copy, Debug)]
 pub enum Source {
-    /// A string field, normalized by `Norm`.
+    /// A text field, normalized by `Norm`.
     Field(&'static str),
+    /// The first present of two text fields.
+    EitherField(&'static str, &'static str),
     /// A numeric field exported as an integer.
     Integer(&'static str),
+    /// A boolean field as `true`/`false`, `unknown` when absent.
+    BoolText(&'static str),
+    /// One of two constants, by a boolean field's truth.
+    BoolChoice(&'static str, &'static str, &'static str),
+    /// An array of strings joined with `:`.
+    Joined(&'static str),
+    /// The GenAI operation name from `api` and `observationUnit`.
+    GenAiOperation,
     Const(&'static str),
 }
 
@@ -129,8 +192,14 @@ pub struct Attr {
     pub optional: bool,
 }
 
+const UNKNOWN: &str = crate::attributes::UNKNOWN;
+
 pub const fn low(key: &'static str, field: &'static str) -> Attr {
-    Attr { key, source: Source::Field(field), norm: Norm::Low(crate::attributes::UNKNOWN), optional: false }
+    Attr { key, source: Source::Field(field), norm: Norm::Low(UNKNOWN), optional: false }
+}
+
+pub const fn low_or(key: &'static str, field: &'static str, fallback: &'static str) -> Attr {
+    Attr { norm: Norm::Low(fallback), ..low(key, field) }
 }
 
 pub const fn opt(key: &'static str, field: &'static str) -> Attr {
@@ -149,8 +218,12 @@ pub const fn int(key: &'static str, field: &'static str) -> Attr {
     Attr { source: Source::Integer(field), ..low(key, field) }
 }
 
+pub const fn derived(key: &'static str, source: Source) -> Attr {
+    Attr { key, source, norm: Norm::Low(UNKNOWN), optional: false }
+}
+
 pub const fn fixed(key: &'static str, value: &'static str) -> Attr {
-    Attr { key, source: Source::Const(value), norm: Norm::Low(crate::attributes::UNKNOWN), optional: false }
+    derived(key, Source::Const(value))
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -161,72 +234,317 @@ pub enum Value {
     Field(&'static str),
     /// A numeric field, skipped when absent or zero (the official plugin's `if (x)`).
     NonZero(&'static str),
+    /// Milliseconds exported as seconds.
+    MsAsSeconds(&'static str),
+}
+
+/// Which events count: some are only believed when the host marks them trusted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gate {
+    Any,
+    Trusted,
+    TrustedOrInternal,
+}
+
+/// A condition on a text field.
+#[derive(Clone, Copy, Debug)]
+pub enum When {
+    Always,
+    Is(&'static str, &'static [&'static str]),
+    IsNot(&'static str, &'static str),
 }
 
 /// One measurement taken from one event type.
 pub struct Rule {
     pub event: &'static str,
-    pub inst: Inst,
+    pub metric: &'static str,
     pub value: Value,
     /// Attribute groups, concatenated.
     pub attrs: &'static [&'static [Attr]],
     /// Fields without which the event is malformed.
     pub required: &'static [&'static str],
+    pub gate: Gate,
+    pub when: When,
 }
 
-const fn rule(event: &'static str, inst: Inst, value: Value, attrs: &'static [&'static [Attr]]) -> Rule {
-    Rule { event, inst, value, attrs, required: &[] }
+const fn rule(event: &'static str, metric: &'static str, value: Value, attrs: &'static [&'static [Attr]]) -> Rule {
+    Rule { event, metric, value, attrs, required: &[], gate: Gate::Any, when: When::Always }
 }
 
 const fn needs(r: Rule, required: &'static [&'static str]) -> Rule {
     Rule { required, ..r }
 }
 
+const fn gated(r: Rule, gate: Gate) -> Rule {
+    Rule { gate, ..r }
+}
+
+const fn only(r: Rule, when: When) -> Rule {
+    Rule { when, ..r }
+}
+
+use Value::{Field, MsAsSeconds, NonZero, One};
+
+const NONE: &[Attr] = &[];
 const USAGE: &[Attr] = &[
     low("openclaw.channel", "channel"),
     low("openclaw.agent", "agentId"),
     model("openclaw.provider", "provider"),
     model("openclaw.model", "model"),
 ];
+const GEN_AI_USAGE: &[Attr] = &[
+    fixed("gen_ai.operation.name", "chat"),
+    model("gen_ai.provider.name", "provider"),
+    model("gen_ai.request.model", "model"),
+];
+const RPC_METHOD: &[Attr] = &[low("openclaw.gateway.rpc.method", "method")];
+const RPC_OUTCOME: &[Attr] = &[low("openclaw.gateway.rpc.phase", "phase"), low("openclaw.gateway.rpc.outcome", "outcome")];
+const RUN: &[Attr] = &[
+    low("openclaw.outcome", "outcome"),
+    model("openclaw.provider", "provider"),
+    model("openclaw.model", "model"),
+    opt("openclaw.channel", "channel"),
+    opt("openclaw.blocked_by", "blockedBy"),
+];
+const HARNESS: &[Attr] = &[
+    low("openclaw.harness.id", "harnessId"),
+    low("openclaw.harness.plugin", "pluginId"),
+    model("openclaw.provider", "provider"),
+    model("openclaw.model", "model"),
+    opt("openclaw.channel", "channel"),
+];
+const HARNESS_ERROR: &[Attr] = &[
+    fixed("openclaw.outcome", "error"),
+    low("openclaw.harness.phase", "phase"),
+    low_or("openclaw.errorCategory", "errorCategory", "other"),
+];
+const MODEL_CALL: &[Attr] = &[
+    model("openclaw.provider", "provider"),
+    model("openclaw.model", "model"),
+    low("openclaw.api", "api"),
+    low("openclaw.transport", "transport"),
+    low_or("openclaw.model_call.observation_unit", "observationUnit", "request"),
+];
+const MODEL_CALL_ERROR: &[Attr] = &[
+    low_or("openclaw.errorCategory", "errorCategory", "other"),
+    Attr { optional: true, ..low_or("openclaw.failureKind", "failureKind", "other") },
+];
+const GEN_AI_CALL: &[Attr] = &[
+    derived("gen_ai.operation.name", Source::GenAiOperation),
+    model("gen_ai.provider.name", "provider"),
+    model("gen_ai.request.model", "model"),
+];
 const WEBHOOK: &[Attr] = &[low("openclaw.channel", "channel"), low("openclaw.webhook", "updateType")];
-const QUEUED: &[Attr] = &[low("openclaw.channel", "channel"), low("openclaw.source", "source")];
+const CHANNEL_SOURCE: &[Attr] = &[low("openclaw.channel", "channel"), low("openclaw.source", "source")];
+const DISPATCH_DONE: &[Attr] = &[
+    low("openclaw.channel", "channel"),
+    low("openclaw.outcome", "outcome"),
+    low_or("openclaw.reason", "reason", "none"),
+    low("openclaw.source", "source"),
+];
 const PROCESSED: &[Attr] = &[low("openclaw.channel", "channel"), low("openclaw.outcome", "outcome")];
+const DELIVERY: &[Attr] = &[low("openclaw.channel", "channel"), low_or("openclaw.delivery.kind", "deliveryKind", "other")];
+const DELIVERY_ERROR: &[Attr] = &[fixed("openclaw.outcome", "error"), low_or("openclaw.errorCategory", "errorCategory", "other")];
+const TALK: &[Attr] = &[
+    low("openclaw.talk.brain", "brain"),
+    low("openclaw.talk.event_type", "talkEventType"),
+    low("openclaw.talk.mode", "mode"),
+    low("openclaw.talk.provider", "provider"),
+    low("openclaw.talk.transport", "transport"),
+];
 const LANE: &[Attr] = &[lane("openclaw.lane", "lane")];
 const STATE: &[Attr] = &[low("openclaw.state", "state")];
+const RECOVERY: &[Attr] = &[
+    low("openclaw.state", "state"),
+    opt("openclaw.active_work_kind", "activeWorkKind"),
+];
+const RECOVERY_REQUESTED: &[Attr] = &[
+    opt("openclaw.reason", "reason"),
+    derived("openclaw.action", Source::BoolChoice("allowActiveAbort", "abort", "recover")),
+];
+const RECOVERY_COMPLETED: &[Attr] = &[
+    Attr { optional: true, ..derived("openclaw.reason", Source::EitherField("outcomeReason", "reason")) },
+    low("openclaw.status", "status"),
+    low("openclaw.action", "action"),
+];
+const LIVENESS: &[Attr] = &[derived("openclaw.liveness.reason", Source::Joined("reasons"))];
+const TOOL: &[Attr] = &[
+    low("openclaw.toolName", "toolName"),
+    low_or("openclaw.tool.source", "toolSource", "core"),
+    low("gen_ai.tool.name", "toolName"),
+    opt("openclaw.tool.owner", "toolOwner"),
+    opt("openclaw.tool.params.kind", "paramsSummary.kind"),
+    int("openclaw.tool.params.length", "paramsSummary.length"),
+];
+const TOOL_LOOP: &[Attr] = &[
+    low_or("openclaw.toolName", "toolName", "tool"),
+    low("openclaw.loop.level", "level"),
+    low("openclaw.loop.action", "action"),
+    low("openclaw.loop.detector", "detector"),
+    int("openclaw.loop.count", "count"),
+    Attr { optional: true, ..low_or("openclaw.loop.paired_tool", "pairedToolName", "tool") },
+];
+const SKILL: &[Attr] = &[
+    low_or("openclaw.skill.name", "skillName", "skill"),
+    low("openclaw.skill.source", "skillSource"),
+    low("openclaw.skill.activation", "activation"),
+    opt("openclaw.agent", "agentId"),
+    Attr { optional: true, ..low_or("openclaw.toolName", "toolName", "tool") },
+];
+const FAILOVER: &[Attr] = &[
+    low("openclaw.failover.reason", "reason"),
+    derived("openclaw.failover.suspended", Source::BoolText("suspended")),
+    lane("openclaw.lane", "lane"),
+    model("openclaw.model", "fromModel"),
+    model("openclaw.provider", "fromProvider"),
+    model("openclaw.failover.to_model", "toModel"),
+    model("openclaw.failover.to_provider", "toProvider"),
+];
+const EXEC: &[Attr] = &[
+    low("openclaw.exec.target", "target"),
+    low("openclaw.exec.mode", "mode"),
+    low("openclaw.outcome", "outcome"),
+    opt("openclaw.failureKind", "failureKind"),
+];
+const MEMORY_PRESSURE: &[Attr] = &[low("openclaw.memory.level", "level"), low("openclaw.memory.reason", "reason")];
+const PAYLOAD: &[Attr] = &[
+    low("openclaw.payload.action", "action"),
+    low("openclaw.payload.surface", "surface"),
+    low_or("openclaw.channel", "channel", "none"),
+    low_or("openclaw.plugin", "pluginId", "none"),
+    low_or("openclaw.reason", "reason", "none"),
+];
+const EXPORTER: &[Attr] = &[
+    low("openclaw.exporter", "exporter"),
+    low("openclaw.signal", "signal"),
+    low("openclaw.status", "status"),
+    opt("openclaw.reason", "reason"),
+    Attr { optional: true, ..low_or("openclaw.errorCategory", "errorCategory", "other") },
+];
+
+const fn drop_class(field: &'static str, class: &'static [&'static [Attr]]) -> Rule {
+    rule("diagnostic.async_queue.dropped", "openclaw.diagnostic.async_queue.dropped", Field(field), class)
+}
+
+const fn memory(event: &'static str, metric: &'static str, field: &'static str, attrs: &'static [&'static [Attr]]) -> Rule {
+    needs(rule(event, metric, Field(field), attrs), &["memory"])
+}
+
+const TRUSTED: Gate = Gate::Trusted;
+const PROCESS: Gate = Gate::TrustedOrInternal;
+const ON_ERROR_OR_OK: &[&str] = &["ok", "error"];
 
 /// Every measurement, in the order they are taken for an event.
 pub const RULES: &[Rule] = &[
-    rule("model.usage", Inst::Tokens, Value::NonZero("usage.input"), &[USAGE, &[fixed("openclaw.token", "input")]]),
-    rule("model.usage", Inst::Tokens, Value::NonZero("usage.output"), &[USAGE, &[fixed("openclaw.token", "output")]]),
-    rule("model.usage", Inst::Tokens, Value::NonZero("usage.cacheRead"), &[USAGE, &[fixed("openclaw.token", "cache_read")]]),
-    rule("model.usage", Inst::Tokens, Value::NonZero("usage.cacheWrite"), &[USAGE, &[fixed("openclaw.token", "cache_write")]]),
-    rule("model.usage", Inst::Tokens, Value::NonZero("usage.promptTokens"), &[USAGE, &[fixed("openclaw.token", "prompt")]]),
-    rule("model.usage", Inst::Tokens, Value::NonZero("usage.total"), &[USAGE, &[fixed("openclaw.token", "total")]]),
-    rule("model.usage", Inst::CostUsd, Value::NonZero("costUsd"), &[USAGE]),
-    rule("model.usage", Inst::RunDuration, Value::NonZero("durationMs"), &[USAGE]),
-    rule("model.usage", Inst::ContextTokens, Value::NonZero("context.limit"), &[USAGE, &[fixed("openclaw.context", "limit")]]),
-    rule("model.usage", Inst::ContextTokens, Value::NonZero("context.used"), &[USAGE, &[fixed("openclaw.context", "used")]]),
-    rule("webhook.received", Inst::WebhookReceived, Value::One, &[WEBHOOK]),
-    rule("webhook.processed", Inst::WebhookDuration, Value::Field("durationMs"), &[WEBHOOK]),
-    rule("webhook.error", Inst::WebhookError, Value::One, &[WEBHOOK]),
-    rule("message.queued", Inst::MessageQueued, Value::One, &[QUEUED]),
-    rule("message.queued", Inst::QueueDepth, Value::Field("queueDepth"), &[QUEUED]),
-    rule("message.processed", Inst::MessageProcessed, Value::One, &[PROCESSED]),
-    rule("message.processed", Inst::MessageDuration, Value::Field("durationMs"), &[PROCESSED]),
-    needs(rule("queue.lane.enqueue", Inst::LaneEnqueue, Value::One, &[LANE]), &["lane", "queueSize"]),
-    needs(rule("queue.lane.enqueue", Inst::QueueDepth, Value::Field("queueSize"), &[LANE]), &["lane", "queueSize"]),
-    needs(rule("queue.lane.dequeue", Inst::LaneDequeue, Value::One, &[LANE]), &["lane", "queueSize"]),
-    needs(rule("queue.lane.dequeue", Inst::QueueDepth, Value::Field("queueSize"), &[LANE]), &["lane", "queueSize"]),
-    needs(rule("queue.lane.dequeue", Inst::QueueWait, Value::Field("waitMs"), &[LANE]), &["lane", "queueSize"]),
-    needs(rule("session.state", Inst::SessionState, Value::One, &[STATE, &[opt("openclaw.reason", "reason")]]), &["state"]),
-    needs(rule("session.stuck", Inst::SessionStuck, Value::One, &[STATE]), &["state"]),
-    needs(rule("session.stuck", Inst::SessionStuckAge, Value::Field("ageMs"), &[STATE]), &["state"]),
-    needs(rule("run.attempt", Inst::RunAttempt, Value::One, &[&[int("openclaw.attempt", "attempt")]]), &["attempt"]),
-    needs(rule("diagnostic.heartbeat", Inst::QueueDepth, Value::Field("queued"), &[&[fixed("openclaw.channel", "heartbeat")]]), &["queued"]),
+    gated(needs(rule("diagnostic.gc", "openclaw.gc.duration_ms", Field("durationMs"), &[NONE]), &["durationMs"]), PROCESS),
+    gated(rule("gateway.event_loop.sample", "openclaw.gateway.event_loop.delay_max_ms", Field("delayMaxMs"), &[NONE]), PROCESS),
+    gated(rule("gateway.event_loop.sample", "openclaw.gateway.event_loop.observed_ms", Field("intervalMs"), &[NONE]), PROCESS),
+    gated(only(rule("gateway.rpc", "openclaw.gateway.rpc.requests", One, &[RPC_METHOD]), When::Is("phase", &["received"])), TRUSTED),
+    gated(only(rule("gateway.rpc", "openclaw.gateway.rpc.outcomes", One, &[RPC_OUTCOME]), When::IsNot("phase", "received")), TRUSTED),
+    gated(only(only(rule("gateway.rpc", "openclaw.gateway.rpc.first_response_ms", Field("durationMs"), &[RPC_METHOD]), When::Is("phase", &["response"])), When::Is("outcome", ON_ERROR_OR_OK)), TRUSTED),
+    gated(only(rule("gateway.rpc", "openclaw.gateway.rpc.handler_ms", Field("durationMs"), &[RPC_METHOD]), When::Is("phase", &["handler"])), TRUSTED),
+    gated(only(rule("gateway.rpc", "openclaw.gateway.rpc.admission_ms", Field("admissionMs"), &[RPC_METHOD]), When::Is("phase", &["handler"])), TRUSTED),
+    gated(only(rule("gateway.rpc", "openclaw.gateway.rpc.queue_wait_ms", Field("queueWaitMs"), &[RPC_METHOD]), When::Is("phase", &["dispatch"])), TRUSTED),
+
+    rule("model.usage", "openclaw.tokens", NonZero("usage.input"), &[USAGE, &[fixed("openclaw.token", "input")]]),
+    rule("model.usage", "gen_ai.client.token.usage", NonZero("usage.input"), &[GEN_AI_USAGE, &[fixed("gen_ai.token.type", "input")]]),
+    rule("model.usage", "openclaw.tokens", NonZero("usage.output"), &[USAGE, &[fixed("openclaw.token", "output")]]),
+    rule("model.usage", "gen_ai.client.token.usage", NonZero("usage.output"), &[GEN_AI_USAGE, &[fixed("gen_ai.token.type", "output")]]),
+    rule("model.usage", "openclaw.tokens", NonZero("usage.cacheRead"), &[USAGE, &[fixed("openclaw.token", "cache_read")]]),
+    rule("model.usage", "openclaw.tokens", NonZero("usage.cacheWrite"), &[USAGE, &[fixed("openclaw.token", "cache_write")]]),
+    rule("model.usage", "openclaw.tokens", NonZero("usage.promptTokens"), &[USAGE, &[fixed("openclaw.token", "prompt")]]),
+    rule("model.usage", "openclaw.tokens", NonZero("usage.total"), &[USAGE, &[fixed("openclaw.token", "total")]]),
+    rule("model.usage", "openclaw.cost.usd", NonZero("costUsd"), &[USAGE]),
+    rule("model.usage", "openclaw.run.duration_ms", NonZero("durationMs"), &[USAGE]),
+    rule("model.usage", "openclaw.context.tokens", NonZero("context.limit"), &[USAGE, &[fixed("openclaw.context", "limit")]]),
+    rule("model.usage", "openclaw.context.tokens", NonZero("context.used"), &[USAGE, &[fixed("openclaw.context", "used")]]),
+    needs(rule("run.completed", "openclaw.run.duration_ms", Field("durationMs"), &[RUN]), &["durationMs"]),
+    rule("harness.run.completed", "openclaw.harness.duration_ms", Field("durationMs"), &[HARNESS, &[low("openclaw.outcome", "outcome")]]),
+    rule("harness.run.error", "openclaw.harness.duration_ms", Field("durationMs"), &[HARNESS, HARNESS_ERROR]),
+
+    rule("model.call.completed", "openclaw.model_call.duration_ms", Field("durationMs"), &[MODEL_CALL]),
+    rule("model.call.completed", "openclaw.model_call.request_bytes", NonZero("requestPayloadBytes"), &[MODEL_CALL]),
+    rule("model.call.completed", "openclaw.model_call.response_bytes", NonZero("responseStreamBytes"), &[MODEL_CALL]),
+    rule("model.call.completed", "openclaw.model_call.time_to_first_byte_ms", NonZero("timeToFirstByteMs"), &[MODEL_CALL]),
+    rule("model.call.completed", "gen_ai.client.operation.duration", MsAsSeconds("durationMs"), &[GEN_AI_CALL]),
+    rule("model.call.error", "openclaw.model_call.duration_ms", Field("durationMs"), &[MODEL_CALL, MODEL_CALL_ERROR]),
+    rule("model.call.error", "openclaw.model_call.request_bytes", NonZero("requestPayloadBytes"), &[MODEL_CALL, MODEL_CALL_ERROR]),
+    rule("model.call.error", "openclaw.model_call.response_bytes", NonZero("responseStreamBytes"), &[MODEL_CALL, MODEL_CALL_ERROR]),
+    rule("model.call.error", "openclaw.model_call.time_to_first_byte_ms", NonZero("timeToFirstByteMs"), &[MODEL_CALL, MODEL_CALL_ERROR]),
+    rule("model.call.error", "gen_ai.client.operation.duration", MsAsSeconds("durationMs"), &[GEN_AI_CALL, &[low_or("error.type", "errorCategory", "other")]]),
+    rule("model.failover", "openclaw.model.failover", One, &[FAILOVER]),
+    gated(rule("skill.used", "openclaw.skill.used", One, &[SKILL]), TRUSTED),
+
+    rule("webhook.received", "openclaw.webhook.received", One, &[WEBHOOK]),
+    rule("webhook.processed", "openclaw.webhook.duration_ms", Field("durationMs"), &[WEBHOOK]),
+    rule("webhook.error", "openclaw.webhook.error", One, &[WEBHOOK]),
+    rule("message.queued", "openclaw.message.queued", One, &[CHANNEL_SOURCE]),
+    rule("message.queued", "openclaw.queue.depth", Field("queueDepth"), &[CHANNEL_SOURCE]),
+    rule("message.received", "openclaw.message.received", One, &[CHANNEL_SOURCE]),
+    rule("message.dispatch.started", "openclaw.message.dispatch.started", One, &[CHANNEL_SOURCE]),
+    rule("message.dispatch.completed", "openclaw.message.dispatch.completed", One, &[DISPATCH_DONE]),
+    rule("message.dispatch.completed", "openclaw.message.dispatch.duration_ms", Field("durationMs"), &[DISPATCH_DONE]),
+    rule("message.processed", "openclaw.message.processed", One, &[PROCESSED]),
+    rule("message.processed", "openclaw.message.duration_ms", Field("durationMs"), &[PROCESSED]),
+    rule("message.delivery.started", "openclaw.message.delivery.started", One, &[DELIVERY]),
+    rule("message.delivery.completed", "openclaw.message.delivery.duration_ms", Field("durationMs"), &[DELIVERY, &[fixed("openclaw.outcome", "completed")]]),
+    rule("message.delivery.error", "openclaw.message.delivery.duration_ms", Field("durationMs"), &[DELIVERY, DELIVERY_ERROR]),
+
+    gated(rule("talk.event", "openclaw.talk.event", One, &[TALK]), TRUSTED),
+    gated(rule("talk.event", "openclaw.talk.event.duration_ms", Field("durationMs"), &[TALK]), TRUSTED),
+    gated(rule("talk.event", "openclaw.talk.audio.bytes", Field("byteLength"), &[TALK]), TRUSTED),
+
+    needs(rule("queue.lane.enqueue", "openclaw.queue.lane.enqueue", One, &[LANE]), &["lane", "queueSize"]),
+    needs(rule("queue.lane.enqueue", "openclaw.queue.depth", Field("queueSize"), &[LANE]), &["lane", "queueSize"]),
+    needs(rule("queue.lane.dequeue", "openclaw.queue.lane.dequeue", One, &[LANE]), &["lane", "queueSize"]),
+    needs(rule("queue.lane.dequeue", "openclaw.queue.depth", Field("queueSize"), &[LANE]), &["lane", "queueSize"]),
+    needs(rule("queue.lane.dequeue", "openclaw.queue.wait_ms", Field("waitMs"), &[LANE]), &["lane", "queueSize"]),
+    needs(rule("diagnostic.heartbeat", "openclaw.queue.depth", Field("queued"), &[&[fixed("openclaw.channel", "heartbeat")]]), &["queued"]),
+    needs(rule("session.state", "openclaw.session.state", One, &[STATE, &[opt("openclaw.reason", "reason")]]), &["state"]),
+    rule("session.turn.created", "openclaw.session.turn.created", One, &[&[low("openclaw.agent", "agentId"), low("openclaw.channel", "channel"), low("openclaw.trigger", "trigger")]]),
+    needs(rule("session.stuck", "openclaw.session.stuck", One, &[STATE]), &["state"]),
+    needs(rule("session.stuck", "openclaw.session.stuck_age_ms", Field("ageMs"), &[STATE]), &["state"]),
+    rule("session.recovery.requested", "openclaw.session.recovery.requested", One, &[RECOVERY, RECOVERY_REQUESTED]),
+    rule("session.recovery.requested", "openclaw.session.recovery.age_ms", Field("ageMs"), &[RECOVERY, RECOVERY_REQUESTED]),
+    rule("session.recovery.completed", "openclaw.session.recovery.completed", One, &[RECOVERY, RECOVERY_COMPLETED]),
+    rule("session.recovery.completed", "openclaw.session.recovery.age_ms", Field("ageMs"), &[RECOVERY, RECOVERY_COMPLETED]),
+    needs(rule("run.attempt", "openclaw.run.attempt", One, &[&[int("openclaw.attempt", "attempt")]]), &["attempt"]),
+
+    rule("diagnostic.liveness.warning", "openclaw.liveness.warning", One, &[LIVENESS]),
+    rule("diagnostic.liveness.warning", "openclaw.queue.depth", Field("queued"), &[&[fixed("openclaw.channel", "liveness")]]),
+    rule("diagnostic.liveness.warning", "openclaw.liveness.event_loop_delay_p99_ms", Field("eventLoopDelayP99Ms"), &[LIVENESS]),
+    rule("diagnostic.liveness.warning", "openclaw.liveness.event_loop_delay_max_ms", Field("eventLoopDelayMaxMs"), &[LIVENESS]),
+    rule("diagnostic.liveness.warning", "openclaw.liveness.event_loop_utilization", Field("eventLoopUtilization"), &[LIVENESS]),
+    rule("diagnostic.liveness.warning", "openclaw.liveness.cpu_core_ratio", Field("cpuCoreRatio"), &[LIVENESS]),
+
+    rule("tool.execution.completed", "openclaw.tool.execution.duration_ms", Field("durationMs"), &[TOOL]),
+    rule("tool.execution.error", "openclaw.tool.execution.duration_ms", Field("durationMs"), &[TOOL, &[low_or("openclaw.errorCategory", "errorCategory", "other")]]),
+    rule("tool.execution.blocked", "openclaw.tool.execution.blocked", One, &[TOOL, &[low_or("openclaw.deniedReason", "deniedReason", "other")]]),
+    rule("tool.loop", "openclaw.tool.loop", One, &[TOOL_LOOP]),
+    rule("exec.process.completed", "openclaw.exec.duration_ms", Field("durationMs"), &[EXEC]),
+
+    memory("diagnostic.memory.sample", "openclaw.memory.rss_bytes", "memory.rssBytes", &[NONE]),
+    memory("diagnostic.memory.sample", "openclaw.memory.heap_used_bytes", "memory.heapUsedBytes", &[NONE]),
+    memory("diagnostic.memory.sample", "openclaw.memory.heap_total_bytes", "memory.heapTotalBytes", &[NONE]),
+    memory("diagnostic.memory.sample", "openclaw.memory.external_bytes", "memory.externalBytes", &[NONE]),
+    memory("diagnostic.memory.sample", "openclaw.memory.array_buffers_bytes", "memory.arrayBuffersBytes", &[NONE]),
+    rule("diagnostic.memory.pressure", "openclaw.memory.pressure", One, &[MEMORY_PRESSURE]),
+    memory("diagnostic.memory.pressure", "openclaw.memory.rss_bytes", "memory.rssBytes", &[MEMORY_PRESSURE]),
+    memory("diagnostic.memory.pressure", "openclaw.memory.heap_used_bytes", "memory.heapUsedBytes", &[MEMORY_PRESSURE]),
+    memory("diagnostic.memory.pressure", "openclaw.memory.heap_total_bytes", "memory.heapTotalBytes", &[MEMORY_PRESSURE]),
+    memory("diagnostic.memory.pressure", "openclaw.memory.external_bytes", "memory.externalBytes", &[MEMORY_PRESSURE]),
+    memory("diagnostic.memory.pressure", "openclaw.memory.array_buffers_bytes", "memory.arrayBuffersBytes", &[MEMORY_PRESSURE]),
+    needs(drop_class("droppedEvents", &[&[fixed("openclaw.diagnostic.async_queue.drop_class", "total")]]), &["droppedEvents"]),
+    drop_class("droppedTrustedEvents", &[&[fixed("openclaw.diagnostic.async_queue.drop_class", "trusted")]]),
+    drop_class("droppedUntrustedEvents", &[&[fixed("openclaw.diagnostic.async_queue.drop_class", "untrusted")]]),
+    drop_class("droppedPriorityEvents", &[&[fixed("openclaw.diagnostic.async_queue.drop_class", "priority")]]),
+    rule("payload.large", "openclaw.payload.large", One, &[PAYLOAD]),
+    rule("payload.large", "openclaw.payload.large_bytes", NonZero("bytes"), &[PAYLOAD]),
+    gated(rule("telemetry.exporter", "openclaw.telemetry.exporter.events", One, &[EXPORTER]), TRUSTED),
 ];
 
-pub fn spec(id: Inst) -> &'static Spec {
-    &CATALOG[id as usize]
+pub fn spec(name: &str) -> Option<&'static Spec> {
+    CATALOG.iter().find(|s| s.name == name)
 }
 
 /// The exported name: `metricNamePrefix` replaces the leading `openclaw.` of our own names.
@@ -260,7 +578,7 @@ pub fn render_markdown() -> String {
         };
         let mut attrs: Vec<String> = Vec::new();
         let mut events: Vec<String> = Vec::new();
-        for r in RULES.iter().filter(|r| r.inst == s.id) {
+        for r in RULES.iter().filter(|r| r.metric == s.name) {
             let e = format!("`{}`", r.event);
             if !events.contains(&e) {
                 events.push(e);
@@ -293,9 +611,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn table_order_matches_ids() {
+    fn names_are_unique_and_rules_name_real_instruments() {
         for (i, s) in CATALOG.iter().enumerate() {
-            assert_eq!(s.id as usize, i, "{} is out of order", s.name);
+            assert!(CATALOG[..i].iter().all(|o| o.name != s.name), "{} twice", s.name);
+        }
+        for r in RULES {
+            assert!(spec(r.metric).is_some(), "rule for unknown {}", r.metric);
+        }
+    }
+
+    #[test]
+    fn every_instrument_is_fed_by_a_rule() {
+        for s in CATALOG {
+            assert!(RULES.iter().any(|r| r.metric == s.name), "{} has no rule", s.name);
         }
     }
 
@@ -316,13 +644,6 @@ mod tests {
     fn extended_layouts_keep_the_default_prefix() {
         assert!(DURATION_MS_BUCKETS.starts_with(DEFAULT_BUCKETS));
         assert!(CONTEXT_TOKENS_BUCKETS.starts_with(DEFAULT_BUCKETS));
-    }
-
-    #[test]
-    fn every_instrument_is_fed_by_a_rule() {
-        for s in CATALOG {
-            assert!(RULES.iter().any(|r| r.inst == s.id), "{} has no rule", s.name);
-        }
     }
 
     #[test]

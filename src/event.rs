@@ -76,6 +76,19 @@ impl Event {
         }
     }
 
+    /// An array of strings; anything else is malformed.
+    pub fn strings(&self, path: &str) -> Result<Option<Vec<String>>, Malformed> {
+        match self.lookup(path)? {
+            None => Ok(None),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| v.as_str().map(str::to_string).ok_or_else(|| Malformed(format!("`{path}` has a non-string item"))))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+            Some(_) => Err(Malformed(format!("`{path}` is not an array"))),
+        }
+    }
+
     pub fn flag(&self, path: &str) -> Result<Option<bool>, Malformed> {
         match self.lookup(path)? {
             None => Ok(None),

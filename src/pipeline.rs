@@ -3,7 +3,7 @@
 
 use crate::config::{redact_url, Compression, Level, Protocol, Settings, TemporalityPref};
 use crate::health::{categorize, unix_ms, Counters, Logs, RateLimited};
-use crate::record::{Outcome, Recorder};
+use crate::record::{Outcome, Recorder, Trust};
 use opentelemetry::metrics::MeterProvider;
 use opentelemetry::KeyValue;
 use opentelemetry_otlp::{MetricExporter, RetryPolicy, WithExportConfig, WithHttpConfig, WithTonicConfig};
@@ -33,7 +33,7 @@ pub fn service_instance_id() -> &'static str {
 }
 
 pub enum Msg {
-    Event(String),
+    Event(String, Trust),
     Barrier(SyncSender<()>),
 }
 
@@ -337,7 +337,7 @@ fn worker(rx: Receiver<Msg>, recorder: Recorder, shared: Arc<Shared>, done: Sync
     let c = &shared.counters;
     for msg in rx {
         match msg {
-            Msg::Event(json) => match catch_unwind(AssertUnwindSafe(|| recorder.record_json(&json))) {
+            Msg::Event(json, trust) => match catch_unwind(AssertUnwindSafe(|| recorder.record_json(&json, trust))) {
                 Ok(Outcome::Recorded) => {
                     c.recorded.fetch_add(1, Relaxed);
                 }
@@ -424,7 +424,7 @@ impl Generation {
     }
 
     /// The hot path: hand one serialized event to the recording thread, never blocking.
-    pub fn push(&self, json: String) {
+    pub fn push(&self, json: String, trust: Trust) {
         let c = &self.shared.counters;
         c.received.fetch_add(1, Relaxed);
         let Ok(guard) = self.sender.lock() else { return };
@@ -432,7 +432,7 @@ impl Generation {
             c.late.fetch_add(1, Relaxed);
             return;
         };
-        match tx.try_send(Msg::Event(json)) {
+        match tx.try_send(Msg::Event(json, trust)) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 c.dropped.fetch_add(1, Relaxed);

@@ -1,8 +1,8 @@
 //! Events to measurements, driven by the rule table in `catalog.rs`. One `Recorder` per
 //! exporter generation.
 
-use crate::attributes::{lane, low_cardinality, model_id};
-use crate::catalog::{exported_name, Attr, Inst, Kind, Norm, Rule, Source, Value, CATALOG, RULES};
+use crate::attributes::{lane, low_cardinality, model_id, UNKNOWN};
+use crate::catalog::{exported_name, Attr, Gate, Kind, Norm, Rule, Source, Value, When, CATALOG, RULES};
 use crate::event::{parse, Event, Malformed};
 use opentelemetry::metrics::{Counter, Histogram, Meter};
 use opentelemetry::KeyValue;
@@ -13,27 +13,81 @@ enum Instrument {
     Histogram(Histogram<f64>),
 }
 
+/// What the host said about an event's origin (OpenClaw 2026.9 metadata).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Trust {
+    pub trusted: bool,
+    pub internal: bool,
+}
+
+impl Trust {
+    pub fn from_bits(bits: u32) -> Self {
+        Trust { trusted: bits & 1 != 0, internal: bits & 2 != 0 }
+    }
+
+    fn admits(self, gate: Gate) -> bool {
+        match gate {
+            Gate::Any => true,
+            Gate::Trusted => self.trusted,
+            Gate::TrustedOrInternal => self.trusted || self.internal,
+        }
+    }
+}
+
 pub struct Recorder {
     instruments: Vec<Instrument>,
-    rules: HashMap<&'static str, Vec<&'static Rule>>,
+    /// Per event type: its rules with the index of their instrument.
+    rules: HashMap<&'static str, Vec<(&'static Rule, usize)>>,
 }
 
 #[derive(Debug, PartialEq)]
 pub enum Outcome {
     Recorded,
-    /// A type this version does not export (newer hosts add types all the time).
+    /// A type this version does not export, or one not trusted enough to count.
     Ignored,
     Malformed(String),
 }
 
+/// The GenAI operation name of a model call (semantic conventions).
+fn gen_ai_operation(ev: &Event) -> Result<&'static str, Malformed> {
+    if ev.text("observationUnit")?.as_deref() == Some("turn") {
+        return Ok("invoke_agent");
+    }
+    let api = ev.text("api")?.unwrap_or_default().trim().to_ascii_lowercase();
+    Ok(if api.is_empty() {
+        "chat"
+    } else if api == "completions" || api.ends_with("-completions") {
+        "text_completion"
+    } else if api == "generate_content" || api.contains("generative-ai") {
+        "generate_content"
+    } else {
+        "chat"
+    })
+}
+
 fn attribute(ev: &Event, a: &Attr) -> Result<Option<KeyValue>, Malformed> {
-    let field = match a.source {
+    let raw = match a.source {
         Source::Const(v) => return Ok(Some(KeyValue::new(a.key, v))),
+        // Absent numbers are omitted, as OpenTelemetry drops undefined attribute values.
         Source::Integer(f) => return Ok(ev.num(f)?.map(|n| KeyValue::new(a.key, n as i64))),
-        Source::Field(f) => f,
+        Source::GenAiOperation => return Ok(Some(KeyValue::new(a.key, gen_ai_operation(ev)?))),
+        Source::BoolText(f) => {
+            let v = ev.flag(f)?.map_or(UNKNOWN, |b| if b { "true" } else { "false" });
+            return Ok(Some(KeyValue::new(a.key, v)));
+        }
+        Source::BoolChoice(f, yes, no) => {
+            let v = if ev.flag(f)?.unwrap_or(false) { yes } else { no };
+            return Ok(Some(KeyValue::new(a.key, v)));
+        }
+        Source::Field(f) => ev.text(f)?,
+        Source::EitherField(first, second) => match ev.text(first)? {
+            Some(v) if !v.is_empty() => Some(v),
+            _ => ev.text(second)?,
+        },
+        Source::Joined(f) => ev.strings(f)?.map(|v| v.join(":")),
     };
-    let raw = ev.text(field)?;
-    if raw.is_none() && a.optional {
+    // The official plugin adds optional keys only for truthy values.
+    if a.optional && raw.as_deref().is_none_or(str::is_empty) {
         return Ok(None);
     }
     let value = match a.norm {
@@ -44,16 +98,28 @@ fn attribute(ev: &Event, a: &Attr) -> Result<Option<KeyValue>, Malformed> {
     Ok(Some(KeyValue::new(a.key, value)))
 }
 
+fn holds(ev: &Event, when: When) -> Result<bool, Malformed> {
+    Ok(match when {
+        When::Always => true,
+        When::Is(f, values) => ev.text(f)?.is_some_and(|v| values.contains(&v.as_str())),
+        When::IsNot(f, value) => ev.text(f)?.as_deref() != Some(value),
+    })
+}
+
 fn measurement(ev: &Event, r: &Rule) -> Result<Option<(f64, Vec<KeyValue>)>, Malformed> {
     for f in r.required {
         if ev.get(f).is_none() {
             return Err(Malformed(format!("`{}` without `{f}`", r.event)));
         }
     }
+    if !holds(ev, r.when)? {
+        return Ok(None);
+    }
     let value = match r.value {
         Value::One => Some(1.0),
         Value::Field(p) => ev.num(p)?,
         Value::NonZero(p) => ev.num(p)?.filter(|x| *x != 0.0),
+        Value::MsAsSeconds(p) => ev.num(p)?.map(|ms| ms / 1000.0),
     };
     let Some(value) = value else { return Ok(None) };
     let mut attrs = Vec::new();
@@ -86,40 +152,44 @@ impl Recorder {
                 }
             })
             .collect();
-        let mut rules: HashMap<&'static str, Vec<&'static Rule>> = HashMap::new();
+        let mut rules: HashMap<&'static str, Vec<(&'static Rule, usize)>> = HashMap::new();
         for r in RULES {
-            rules.entry(r.event).or_default().push(r);
+            if let Some(i) = CATALOG.iter().position(|s| s.name == r.metric) {
+                rules.entry(r.event).or_default().push((r, i));
+            }
         }
         Recorder { instruments, rules }
     }
 
     /// Decode one event and record all of its measurements, or none if any part is malformed.
-    pub fn record_json(&self, json: &str) -> Outcome {
+    pub fn record_json(&self, json: &str, trust: Trust) -> Outcome {
         let ev = match parse(json) {
             Ok(ev) => ev,
             Err(Malformed(why)) => return Outcome::Malformed(why),
         };
         let Some(rules) = self.rules.get(ev.kind()) else { return Outcome::Ignored };
         let mut taken = Vec::with_capacity(rules.len());
-        for r in rules {
+        for (r, i) in rules {
+            if !trust.admits(r.gate) {
+                continue;
+            }
             match measurement(&ev, r) {
-                Ok(Some((value, attrs))) => taken.push((r.inst, value, attrs)),
+                Ok(Some((value, attrs))) => taken.push((*i, value, attrs)),
                 Ok(None) => {}
                 Err(Malformed(why)) => return Outcome::Malformed(why),
             }
         }
-        for (inst, value, attrs) in taken {
-            self.apply(inst, value, &attrs);
+        if taken.is_empty() && rules.iter().all(|(r, _)| !trust.admits(r.gate)) {
+            return Outcome::Ignored;
+        }
+        for (i, value, attrs) in taken {
+            match self.instruments.get(i) {
+                Some(Instrument::Counter(c)) => c.add(value, &attrs),
+                Some(Instrument::Histogram(h)) => h.record(value, &attrs),
+                None => {}
+            }
         }
         Outcome::Recorded
-    }
-
-    fn apply(&self, id: Inst, value: f64, attrs: &[KeyValue]) {
-        match self.instruments.get(id as usize) {
-            Some(Instrument::Counter(c)) => c.add(value, attrs),
-            Some(Instrument::Histogram(h)) => h.record(value, attrs),
-            None => {}
-        }
     }
 }
 
@@ -137,7 +207,7 @@ mod tests {
             .build();
         let recorder = Recorder::new(&provider.meter("openclaw"), prefix);
         for j in events {
-            assert_eq!(recorder.record_json(j), Outcome::Recorded, "{j}");
+            assert_eq!(recorder.record_json(j, Trust::default()), Outcome::Recorded, "{j}");
         }
         provider.force_flush().expect("flush");
         exporter.get_finished_metrics().expect("metrics")
@@ -215,9 +285,9 @@ mod tests {
             r#"{"type":"model.usage","usage":"lots"}"#,
             r#"[1,2]"#,
         ] {
-            assert!(matches!(recorder.record_json(j), Outcome::Malformed(_)), "{j}");
+            assert!(matches!(recorder.record_json(j, Trust::default()), Outcome::Malformed(_)), "{j}");
         }
-        assert_eq!(recorder.record_json(r#"{"type":"run.started","runId":"r"}"#), Outcome::Ignored);
+        assert_eq!(recorder.record_json(r#"{"type":"run.started","runId":"r"}"#, Trust::default()), Outcome::Ignored);
         provider.force_flush().unwrap();
         let rms = exporter.get_finished_metrics().unwrap();
         assert!(points(&rms, "openclaw.tokens").is_empty(), "a malformed event records nothing, not even its valid parts");

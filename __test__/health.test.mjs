@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import net from "node:net";
 import { ctxFor, makeHost, makeLogger, register, sleep } from "./support/host.mjs";
-import { startReceiver } from "./support/receiver.mjs";
+import { latest, pointWith, startReceiver } from "./support/receiver.mjs";
 
 const queued = { type: "message.queued", channel: "webchat", source: "dispatch" };
 
@@ -75,6 +75,11 @@ describe("operator messages", () => {
         await sleep(2500);
         assert.ok(host.plugin.status().exportsOk >= 1);
         assert.ok(logger.lines.some((l) => l.level === "info" && /recovered after \d+ failed attempt/.test(l.message)), JSON.stringify(logger.lines));
+        // The exporter's own lifecycle is counted too: started once, each failure kind once.
+        const ev = latest(receiver.requests, "openclaw.telemetry.exporter.events");
+        const base = { "openclaw.exporter": "diagnostics-otel", "openclaw.signal": "metrics" };
+        assert.equal(pointWith(ev, { ...base, "openclaw.status": "started", "openclaw.reason": "configured" })?.value, 1);
+        assert.equal(pointWith(ev, { ...base, "openclaw.status": "failure", "openclaw.reason": "emit_failed", "openclaw.errorCategory": "collector_error" })?.value, 1);
       });
     } finally {
       await receiver.stop();

@@ -124,6 +124,7 @@ impl GuardedExporter {
                     None => e.to_string(),
                 };
                 let category = categorize(&text);
+                self.shared.report_exporter_failure(category);
                 let detail: String = text.replace(&self.shared.raw_url, &self.url).chars().take(300).collect();
                 if let Ok(mut last) = self.shared.last_error.lock() {
                     *last = Some(format!("{category}: {detail}"));
@@ -194,6 +195,10 @@ pub struct Shared {
     pub last_error: Mutex<Option<String>>,
     /// The cause of the latest failed HTTP request, for the next export report.
     transport_error: Mutex<Option<String>>,
+    /// `openclaw.telemetry.exporter.events`, for our own exporter's lifecycle.
+    exporter_events: OnceLock<opentelemetry::metrics::Counter<f64>>,
+    /// Failure categories already counted: like the official plugin, each once per generation.
+    reported_failures: Mutex<Vec<&'static str>>,
     raw_url: String,
 }
 
@@ -395,6 +400,10 @@ impl Generation {
         let reader = PeriodicReader::builder(exporter).with_interval(s.interval).build();
         let provider = SdkMeterProvider::builder().with_resource(resource(s, host)).with_reader(reader).build();
         let recorder = Recorder::new(&provider.meter(METER_NAME), &s.metric_name_prefix);
+        if let Some(counter) = recorder.counter("openclaw.telemetry.exporter.events") {
+            let _ = shared.exporter_events.set(counter);
+            shared.exporter_event("started", "configured", None);
+        }
         let (tx, rx) = sync_channel::<Msg>(QUEUE_CAPACITY);
         let (done_tx, done_rx) = sync_channel::<()>(1);
         let worker_shared = shared.clone();
@@ -539,6 +548,38 @@ impl Generation {
 }
 
 impl Shared {
+    fn exporter_event(&self, status: &'static str, reason: &'static str, category: Option<&str>) {
+        let Some(counter) = self.exporter_events.get() else { return };
+        let mut attrs = vec![
+            KeyValue::new("openclaw.exporter", "diagnostics-otel"),
+            KeyValue::new("openclaw.signal", "metrics"),
+            KeyValue::new("openclaw.status", status),
+            KeyValue::new("openclaw.reason", reason),
+        ];
+        if let Some(c) = category {
+            attrs.push(KeyValue::new("openclaw.errorCategory", c.to_string()));
+        }
+        counter.add(1.0, &attrs);
+    }
+
+    fn report_exporter_failure(&self, category: &'static str) {
+        let first = match self.reported_failures.lock() {
+            Ok(mut seen) if !seen.contains(&category) => {
+                seen.push(category);
+                true
+            }
+            _ => false,
+        };
+        if first {
+            let slug: String = category
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join("_");
+            self.exporter_event("failure", "emit_failed", Some(&slug));
+        }
+    }
+
     fn note_malformed(&self, why: &str) {
         self.counters.malformed.fetch_add(1, Relaxed);
         if let Some(n) = self.malformed_warning.due() {
@@ -559,6 +600,8 @@ impl Shared {
             failing_streak: Default::default(),
             last_error: Mutex::new(None),
             transport_error: Mutex::new(None),
+            exporter_events: OnceLock::new(),
+            reported_failures: Mutex::new(Vec::new()),
             raw_url,
         }
     }

@@ -161,6 +161,15 @@ impl Recorder {
         Recorder { instruments, rules }
     }
 
+    /// The counter behind a catalog name, for measurements the plugin takes about itself.
+    pub fn counter(&self, name: &str) -> Option<Counter<f64>> {
+        let i = CATALOG.iter().position(|s| s.name == name)?;
+        match self.instruments.get(i) {
+            Some(Instrument::Counter(c)) => Some(c.clone()),
+            _ => None,
+        }
+    }
+
     /// Decode one event and record all of its measurements, or none if any part is malformed.
     pub fn record_json(&self, json: &str, trust: Trust) -> Outcome {
         let ev = match parse(json) {

@@ -88,3 +88,26 @@ test("attribute values outside the low-cardinality policy become unknown", async
     host.cleanup();
   }
 });
+
+test("series per instrument are capped; the overflow is one visible series and nothing is lost", async () => {
+  const receiver = await startReceiver();
+  const host = await makeHost();
+  try {
+    const [service] = register(host.plugin);
+    await service.start(ctxFor({ enabled: true, endpoint: receiver.httpBase }));
+    const n = 2500;
+    for (let i = 0; i < n; i++) host.bus.emit({ type: "message.queued", channel: `ch-${i}`, source: "dispatch" });
+    await host.plugin.flush(10000);
+    await service.stop();
+    const m = latest(receiver.requests, "openclaw.message.queued");
+    const overflow = m.points.filter((p) => p.attrs["otel.metric.overflow"] === true);
+    assert.equal(overflow.length, 1, "one overflow series");
+    assert.ok(m.points.length <= 2001, `${m.points.length} series`);
+    const total = m.points.reduce((a, p) => a + p.value, 0);
+    assert.equal(total, n, "every event is counted, in its own series or the overflow one");
+    console.log(`# ${n} distinct channels -> ${m.points.length} series, overflow holds ${overflow[0].value}`);
+  } finally {
+    await receiver.stop();
+    host.cleanup();
+  }
+});

@@ -1,7 +1,9 @@
 // OpenClaw plugin entry for the native diagnostics-otel exporter. Thin by design: it finds the
 // host's diagnostic bus, hands each event to the Rust addon as JSON, and relays the addon's
 // log lines to the host logger. All telemetry logic lives in src/ (Rust).
+import fs from "node:fs";
 import { createRequire } from "node:module";
+import path from "node:path";
 
 const PLUGIN_ID = "diagnostics-otel";
 const STOP_TIMEOUT_MS = 4000;
@@ -70,6 +72,32 @@ function logTo(logger, level, message) {
   } catch {
     // a broken host logger must not break telemetry
   }
+}
+
+/**
+ * The host's OpenClaw version for `service.version`. 2026.2.19 hands plugins "unknown"
+ * (it looks for its package.json in the wrong folder), so fall back to the package.json of the
+ * `openclaw` package that runs this process.
+ */
+function hostVersion(api) {
+  const reported = api?.runtime?.version;
+  if (typeof reported === "string" && reported && reported !== "unknown") return reported;
+  try {
+    let dir = path.dirname(fs.realpathSync(process.argv[1] ?? ""));
+    for (let i = 0; i < 6; i++) {
+      const file = path.join(dir, "package.json");
+      if (fs.existsSync(file)) {
+        const pkg = JSON.parse(fs.readFileSync(file, "utf8"));
+        if (pkg?.name === "openclaw" && typeof pkg.version === "string") return pkg.version;
+      }
+      const parent = path.dirname(dir);
+      if (parent === dir) break;
+      dir = parent;
+    }
+  } catch {
+    // no version is better than a wrong one
+  }
+  return undefined;
 }
 
 function otelEnv() {
@@ -197,7 +225,7 @@ const plugin = {
   description: "Export diagnostics events to OpenTelemetry (Rust, OTLP protobuf/json/grpc)",
   configSchema: { type: "object", additionalProperties: false, properties: {} },
   register(api) {
-    api.registerService(createService({ version: api?.runtime?.version }));
+    api.registerService(createService({ version: hostVersion(api) }));
   },
 };
 

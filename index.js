@@ -226,6 +226,19 @@ const plugin = {
   configSchema: { type: "object", additionalProperties: false, properties: {} },
   register(api) {
     api.registerService(createService({ version: hostVersion(api) }));
+    // `openclaw gateway call diagnostics-otel.status`: what is exported, last success, last
+    // failure category, drops. register() runs once per mode, so a repeat may be refused.
+    if (typeof api.registerGatewayMethod === "function") {
+      try {
+        api.registerGatewayMethod(
+          "diagnostics-otel.status",
+          ({ respond }) => respond(true, status() ?? { running: false }),
+          { scope: "operator.read" },
+        );
+      } catch {
+        // already registered by an earlier register() call
+      }
+    }
   },
 };
 

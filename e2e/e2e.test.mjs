@@ -82,7 +82,9 @@ for (const version of VERSIONS) {
     });
 
     test("the plugin's startup line is in the gateway log, once, naming what goes where", () => {
-      const lines = run.logMessages.filter((m) => m.includes("diagnostics-otel: exporting metrics"));
+      // Log records only: 2026.2.19 also logs the diagnostics-otel.status reply, whose summary
+      // quotes the same words.
+      const lines = run.logMessages.filter((m) => m.includes("diagnostics-otel: exporting metrics") && !m.includes('"summary"'));
       assert.equal(lines.length, 1, lines.join("\n"));
       const port = new URL(run.receiver.httpBase).port;
       assert.match(lines[0], new RegExp(`OTLP http/protobuf to http://127\\.0\\.0\\.1:${port}/v1/metrics every 1s `));
@@ -112,6 +114,16 @@ for (const version of VERSIONS) {
 
     // 2026.2.19 hands plugins runtime.version "unknown" (it reads the wrong package.json); the
     // plugin then reads the version of the openclaw package that runs the gateway.
+    test("the gateway method diagnostics-otel.status reports the running exporter", () => {
+      const st = run.pluginStatus;
+      assert.equal(st?.running, true, JSON.stringify(st));
+      assert.ok(st.received > 0 && st.recorded > 0, JSON.stringify(st));
+      assert.equal(st.malformed, 0);
+      assert.ok(st.exportsOk > 0, JSON.stringify(st));
+      assert.equal(st.exportsFailed, 0);
+      assert.match(st.summary, /exporting metrics via OTLP http\/protobuf/);
+    });
+
     test("resource: service.version is the host's OpenClaw version", () => {
       assert.equal(latest(reqs, "openclaw.tokens").resource["service.version"], version);
     });

@@ -118,6 +118,14 @@ export async function runScenario({ version, turns, serviceName = "openclaw-e2e"
       }
     }
 
+    // The plugin's own status, as an operator reads it through the gateway.
+    let pluginStatus;
+    try {
+      pluginStatus = await gw.call("diagnostics-otel.status", {});
+    } catch (err) {
+      pluginStatus = { callError: err.message.slice(0, 300) };
+    }
+
     const requestsBeforeStop = receiver?.requests.length ?? 0;
     const stopStarted = Date.now();
     const stopReport = await gw.stop();
@@ -137,6 +145,7 @@ export async function runScenario({ version, turns, serviceName = "openclaw-e2e"
       prices,
       expected,
       exportWaitError,
+      pluginStatus,
       sessionIds: [...sessionIds],
       requestsBeforeStop,
       stopReport,

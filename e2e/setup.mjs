@@ -112,6 +112,29 @@ function pythonDeps() {
   return "installed";
 }
 
+/**
+ * The official plugin bundled in openclaw 2026.2.19 (for e2e/compare.test.mjs): a plain install
+ * leaves it without its @opentelemetry deps (REFERENCE.md). Installs the ranges its package.json
+ * asks for at the app root, without saving, so the host's manifest and stamp stay as they are.
+ */
+export function officialOtelDeps(version = "2026.2.19") {
+  const spec = OPENCLAW[version];
+  const dir = openclawDir(version);
+  const extDir = path.join(dir, "node_modules/openclaw/extensions/diagnostics-otel");
+  const pkg = JSON.parse(fs.readFileSync(path.join(extDir, "package.json"), "utf8"));
+  const specs = Object.entries(pkg.dependencies).map(([n, r]) => `${n}@${r}`);
+  const stampDir = path.join(CACHE, "official-otel", version);
+  // Keyed on the host install too: reinstalling openclaw drops these packages.
+  const key = JSON.stringify({ specs, host: fs.readFileSync(stampFile(dir), "utf8") });
+  const resolvable = () => Object.keys(pkg.dependencies).every((n) => fs.existsSync(path.join(dir, "node_modules", n, "package.json")));
+  if (stampOk(stampDir, key) && resolvable()) return "cached";
+  run("npm", ["install", "--no-save", "--no-audit", "--no-fund", "--loglevel=warn", ...spec.installFlags, ...specs], { cwd: dir, env: envWithNode(spec.node) });
+  if (!resolvable()) throw new Error(`official diagnostics-otel deps still missing under ${dir}/node_modules`);
+  fs.mkdirSync(stampDir, { recursive: true });
+  writeStamp(stampDir, key);
+  return `installed ${specs.length} packages`;
+}
+
 export const PHASES = {
   [`node-${NODES[22]}`]: () => fetchNode(NODES[22]),
   [`node-${NODES[24]}`]: () => fetchNode(NODES[24]),
@@ -139,6 +162,8 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const i = process.argv.indexOf("--only");
   try {
     setup({ only: i > 0 ? process.argv[i + 1].split(",") : undefined });
+    // Opt-in: only compare.test.mjs runs the official plugin.
+    if (process.argv.includes("--official")) console.log(`[e2e setup] official diagnostics-otel deps: ${officialOtelDeps()}`);
   } catch (err) {
     console.error(`[e2e setup] FAILED: ${err.message}`);
     process.exit(1);

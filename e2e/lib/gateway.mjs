@@ -182,7 +182,10 @@ export async function startGateway({
     fs.mkdirSync(target, { recursive: true });
     execFileSync("tar", ["xzf", tarball, "-C", target, "--strip-components=1"]);
   };
-  if (install === "cli") {
+  if (install === "none") {
+    // compare.test.mjs: the host's bundled plugin of this id runs instead of ours.
+    installMethod = "none (bundled plugin)";
+  } else if (install === "cli") {
     const r = await cli(["plugins", "install", tarball, "--force", "--accept-capabilities"], { timeoutMs: 180000 });
     fs.writeFileSync(path.join(dir, "plugins-install.out"), `exit ${r.code} in ${r.ms} ms\n${r.stdout}\n--- stderr\n${r.stderr}`);
     if (r.code === 0) {

@@ -11,6 +11,8 @@ const FLUSH_TIMEOUT_MS = 10000;
 const LOG_DRAIN_MS = 1000;
 // Larger events are skipped and counted rather than serialized on the gateway's thread.
 const MAX_EVENT_CHARS = 1 << 20;
+const BATCH_EVENTS = 256;
+const BATCH_CHARS = 1 << 20;
 // One active generation per process, shared across re-imports of this module (OpenClaw
 // 2026.9 re-imports plugins on in-process restarts), so a stale listener can never survive.
 const ACTIVE = Symbol.for("openclaw-diagnostics-otel-rs.active");
@@ -126,6 +128,7 @@ async function stopActive() {
     // the bus may already be gone
   }
   clearInterval(active.timer);
+  active.sendPending();
   let outcome;
   try {
     // The addon bounds this itself; the race guards against a promise that never settles.
@@ -166,13 +169,34 @@ async function startGeneration(ctx, host) {
     await generation.shutdown(STOP_TIMEOUT_MS);
     return;
   }
+  // Events go to the addon in batches (one call per BATCH_EVENTS, or at the next turn of the
+  // event loop): one native call per event would cost more than serializing it.
+  let pending = "";
+  let pendingCount = 0;
+  let scheduled = false;
+  const sendPending = () => {
+    scheduled = false;
+    if (pendingCount === 0) return;
+    const lines = pending;
+    pending = "";
+    pendingCount = 0;
+    generation.pushBatch(lines);
+  };
   const listener = (evt, meta) => {
     try {
       const json = JSON.stringify(evt);
-      // Trust bits as the addon reads them: 1 trusted, 2 internal (OpenClaw 2026.9 metadata).
-      const trust = (meta?.trusted === true ? 1 : 0) | (meta?.internal === true ? 2 : 0);
-      if (typeof json === "string" && json.length <= MAX_EVENT_CHARS) generation.push(json, trust);
-      else generation.pushUnserializable();
+      if (typeof json !== "string" || json.length > MAX_EVENT_CHARS) {
+        generation.pushUnserializable();
+        return;
+      }
+      // One line per event: the trust digit (1 trusted, 2 internal; OpenClaw 2026.9 metadata),
+      // then the JSON, which never contains a raw newline.
+      pending += ((meta?.trusted === true ? 1 : 0) | (meta?.internal === true ? 2 : 0)) + json + "\n";
+      if (++pendingCount >= BATCH_EVENTS || pending.length > BATCH_CHARS) sendPending();
+      else if (!scheduled) {
+        scheduled = true;
+        setImmediate(sendPending);
+      }
     } catch {
       // cycles, BigInt, throwing getters: counted, never thrown into the host's bus
       generation.pushUnserializable();
@@ -181,7 +205,7 @@ async function startGeneration(ctx, host) {
   const unsubscribe = subscription.subscribe(listener);
   const timer = setInterval(drainLogs, LOG_DRAIN_MS);
   timer.unref?.();
-  globalThis[ACTIVE] = { generation, unsubscribe, timer, drainLogs, logger };
+  globalThis[ACTIVE] = { generation, unsubscribe, timer, drainLogs, logger, sendPending };
 }
 
 // start/stop of every service instance run one at a time, in call order.
@@ -209,6 +233,7 @@ function createService(host) {
 export async function flush(timeoutMs = FLUSH_TIMEOUT_MS) {
   const active = globalThis[ACTIVE];
   if (!active) return { ok: false, error: "not running", elapsedMs: 0 };
+  active.sendPending();
   const outcome = await active.generation.flush(timeoutMs);
   active.drainLogs();
   return outcome;

@@ -175,6 +175,10 @@ describe("2026.9 catalog, one event type at a time", () => {
     await service.stop();
     assert.equal(st.ignored, UNTRUSTED_IGNORED.length);
     assert.equal(st.recorded, 0);
-    assert.deepEqual(metricsOf(receiver.requests.slice(seen)).map((m) => m.name), []);
+    // Only the plugin's own exporter lifecycle may be exported, nothing from those events.
+    for (const m of metricsOf(receiver.requests.slice(seen))) {
+      assert.equal(m.name, "openclaw.telemetry.exporter.events");
+      for (const p of m.points) assert.equal(p.attrs["openclaw.exporter"], "diagnostics-otel");
+    }
   });
 });

@@ -117,7 +117,13 @@ impl NativeGeneration {
     /// Cheap and non-blocking; after shutdown it only counts.
     #[napi]
     pub fn push(&self, event_json: String, trust: Option<u32>) {
-        self.inner.push(event_json, Trust::from_bits(trust.unwrap_or(0)));
+        self.inner.push(&event_json, Trust::from_bits(trust.unwrap_or(0)));
+    }
+
+    /// Events as lines, each a trust digit then the event's JSON (what index.js batches).
+    #[napi]
+    pub fn push_batch(&self, lines: String) {
+        self.inner.push_batch(lines);
     }
 
     #[napi]

@@ -21,9 +21,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
-/// Events waiting for the recording thread; beyond this they are dropped and counted, so a
-/// stalled exporter can never grow memory or block the gateway.
-pub const QUEUE_CAPACITY: usize = 65_536;
+/// Batches waiting for the recording thread (the plugin entry sends up to 256 events per batch,
+/// so about 260,000 events); beyond this they are dropped and counted, so a stalled recorder
+/// can never grow memory or block the gateway.
+pub const QUEUE_CAPACITY: usize = 1024;
 pub const METER_NAME: &str = "openclaw";
 
 /// One id per process: reloads keep it, so a backend sees one instance restarting its series.
@@ -33,7 +34,8 @@ pub fn service_instance_id() -> &'static str {
 }
 
 pub enum Msg {
-    Event(String, Trust),
+    /// Events as lines: one trust digit (`Trust::from_bits`), then the event's JSON.
+    Batch(String),
     Barrier(SyncSender<()>),
 }
 
@@ -338,20 +340,33 @@ fn describe(s: &Settings, host: &HostInfo) -> String {
     )
 }
 
+/// A batch line's trust digit and JSON; a line without a digit counts as untrusted.
+fn split_trust(line: &str) -> (Trust, &str) {
+    match line.as_bytes().first() {
+        Some(d @ b'0'..=b'3') => (Trust::from_bits(u32::from(d - b'0')), &line[1..]),
+        _ => (Trust::default(), line),
+    }
+}
+
 fn worker(rx: Receiver<Msg>, recorder: Recorder, shared: Arc<Shared>, done: SyncSender<()>) {
     let c = &shared.counters;
     for msg in rx {
         match msg {
-            Msg::Event(json, trust) => match catch_unwind(AssertUnwindSafe(|| recorder.record_json(&json, trust))) {
-                Ok(Outcome::Recorded) => {
-                    c.recorded.fetch_add(1, Relaxed);
+            Msg::Batch(lines) => {
+                for line in lines.split('\n').filter(|l| !l.is_empty()) {
+                    let (trust, json) = split_trust(line);
+                    match catch_unwind(AssertUnwindSafe(|| recorder.record_json(json, trust))) {
+                        Ok(Outcome::Recorded) => {
+                            c.recorded.fetch_add(1, Relaxed);
+                        }
+                        Ok(Outcome::Ignored) => {
+                            c.ignored.fetch_add(1, Relaxed);
+                        }
+                        Ok(Outcome::Malformed(why)) => shared.note_malformed(&why),
+                        Err(_) => shared.note_malformed("internal error while recording"),
+                    }
                 }
-                Ok(Outcome::Ignored) => {
-                    c.ignored.fetch_add(1, Relaxed);
-                }
-                Ok(Outcome::Malformed(why)) => shared.note_malformed(&why),
-                Err(_) => shared.note_malformed("internal error while recording"),
-            },
+            }
             Msg::Barrier(ack) => {
                 let _ = ack.try_send(());
             }
@@ -432,28 +447,36 @@ impl Generation {
         self.sender.lock().map(|s| s.is_some()).unwrap_or(false)
     }
 
-    /// The hot path: hand one serialized event to the recording thread, never blocking.
-    pub fn push(&self, json: String, trust: Trust) {
+    /// One event (tests and simple callers); the plugin entry sends batches.
+    pub fn push(&self, json: &str, trust: Trust) {
+        let digit = u32::from(trust.trusted) | (u32::from(trust.internal) << 1);
+        self.push_batch(format!("{digit}{}\n", json.replace('\n', " ")));
+    }
+
+    /// The hot path: hand a batch of events (see `Msg::Batch`) to the recording thread, never
+    /// blocking. One call per batch keeps the JS thread from waking the recorder per event.
+    pub fn push_batch(&self, lines: String) {
         let c = &self.shared.counters;
-        c.received.fetch_add(1, Relaxed);
+        let events = lines.split('\n').filter(|l| !l.is_empty()).count() as u64;
+        c.received.fetch_add(events, Relaxed);
         let Ok(guard) = self.sender.lock() else { return };
         let Some(tx) = guard.as_ref() else {
-            c.late.fetch_add(1, Relaxed);
+            c.late.fetch_add(events, Relaxed);
             return;
         };
-        match tx.try_send(Msg::Event(json, trust)) {
+        match tx.try_send(Msg::Batch(lines)) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
-                c.dropped.fetch_add(1, Relaxed);
+                c.dropped.fetch_add(events, Relaxed);
                 if let Some(n) = self.shared.dropped_warning.due() {
                     self.shared.logs.push(
                         Level::Warn,
-                        format!("diagnostics-otel: dropped {n} diagnostic event(s): the recording queue ({QUEUE_CAPACITY}) is full"),
+                        format!("diagnostics-otel: dropped diagnostic events ({n} batch(es) since the last warning): the recording queue is full"),
                     );
                 }
             }
             Err(TrySendError::Disconnected(_)) => {
-                c.late.fetch_add(1, Relaxed);
+                c.late.fetch_add(events, Relaxed);
             }
         }
     }

@@ -4,8 +4,10 @@ pub const UNKNOWN: &str = "unknown";
 const MAX_LEN: usize = 120;
 
 fn looks_like_session_key(v: &str) -> bool {
-    let lower = v.to_ascii_lowercase();
-    lower.starts_with("agent:") || lower.contains(":agent:")
+    // Case-insensitive `agent:` at the start or `:agent:` anywhere, without allocating.
+    let b = v.as_bytes();
+    let at = |i: usize| b.len() >= i + 6 && b[i..i + 6].eq_ignore_ascii_case(b"agent:");
+    at(0) || b.iter().enumerate().any(|(i, &c)| c == b':' && at(i + 1))
 }
 
 fn all_chars(v: &str, extra: &[u8]) -> bool {
@@ -38,7 +40,7 @@ pub fn lane(value: Option<&str>) -> String {
     let Some(v) = value.map(str::trim) else {
         return UNKNOWN.to_string();
     };
-    if v.to_ascii_lowercase().starts_with("agent:") {
+    if v.len() >= 6 && v.as_bytes()[..6].eq_ignore_ascii_case(b"agent:") {
         return UNKNOWN.to_string();
     }
     let kind = v.split(':').next().unwrap_or(v);
@@ -59,6 +61,10 @@ mod tests {
     fn rejects_session_keys_spaces_and_long_values() {
         assert_eq!(low_cardinality(Some("agent:main:main"), UNKNOWN), UNKNOWN);
         assert_eq!(low_cardinality(Some("x:agent:main"), UNKNOWN), UNKNOWN);
+        assert_eq!(low_cardinality(Some("AGENT:Main"), UNKNOWN), UNKNOWN);
+        assert_eq!(low_cardinality(Some("x:Agent:"), UNKNOWN), UNKNOWN);
+        assert_eq!(low_cardinality(Some("agent"), UNKNOWN), "agent");
+        assert_eq!(low_cardinality(Some("x:agentx"), UNKNOWN), "x:agentx");
         assert_eq!(low_cardinality(Some("two words"), UNKNOWN), UNKNOWN);
         assert_eq!(low_cardinality(Some(&"a".repeat(121)), UNKNOWN), UNKNOWN);
         assert_eq!(low_cardinality(Some(""), "none"), "none");

@@ -21,27 +21,27 @@ const require = createRequire(import.meta.url);
 let nativeModule;
 let nativeLoadError;
 
-function platformTag() {
+/** Platform tags to try, most likely first. No libc probe: process.report costs ~5 ms. */
+function platformTags() {
   const { platform, arch } = process;
-  if (platform !== "linux") return `${platform}-${arch}`;
-  const glibc = process.report?.getReport?.().header?.glibcVersionRuntime;
-  return `linux-${arch}-${glibc ? "gnu" : "musl"}`;
+  return platform === "linux" ? [`linux-${arch}-gnu`, `linux-${arch}-musl`] : [`${platform}-${arch}`];
 }
 
 function loadNative() {
   if (nativeModule || nativeLoadError) return nativeModule;
-  const tag = platformTag();
-  const candidates = [`./diagnostics-otel.${tag}.node`, `openclaw-diagnostics-otel-rs-${tag}`];
+  const tags = platformTags();
   const errors = [];
-  for (const id of candidates) {
-    try {
-      nativeModule = require(id);
-      return nativeModule;
-    } catch (err) {
-      errors.push(`${id}: ${err?.message ?? err}`);
+  for (const tag of tags) {
+    for (const id of [`./diagnostics-otel.${tag}.node`, `openclaw-diagnostics-otel-rs-${tag}`]) {
+      try {
+        nativeModule = require(id);
+        return nativeModule;
+      } catch (err) {
+        errors.push(`${id}: ${err?.message ?? err}`);
+      }
     }
   }
-  nativeLoadError = `no native binary for ${tag} (${errors.join("; ")})`;
+  nativeLoadError = `no native binary for ${tags.join(" or ")} (${errors.join("; ")})`;
   return undefined;
 }
 

@@ -1,0 +1,237 @@
+// One measurement in one fresh process: loads one plugin through the host shim, runs one
+// scenario, prints one line `RESULT {json}` and exits. Started by run.mjs, never by hand
+// (though `node --expose-gc bench/child.mjs '{"scenario":"startup","variant":"ours",...}'` works).
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { setImmediate as immediate, setTimeout as sleep } from "node:timers/promises";
+import { CACHE, PLUGINS, OPENCLAW_VERSION } from "./setup.mjs";
+import { importBus, loadPlugin, serviceContext } from "./host.mjs";
+import { eventPool } from "./events.mjs";
+
+export const VARIANTS = {
+  noop: { dir: "noop", traces: false },
+  stringify: { dir: "stringify", traces: false },
+  ours: { dir: "ours", traces: true },
+  "official-metrics": { dir: "official", traces: false },
+  official: { dir: "official", traces: true },
+};
+
+const opts = JSON.parse(process.argv[2]);
+const variant = VARIANTS[opts.variant];
+const result = { variant: opts.variant, scenario: opts.scenario };
+
+const gc = () => {
+  if (typeof global.gc !== "function") throw new Error("run with --expose-gc");
+  global.gc();
+  global.gc();
+};
+const mem = () => {
+  gc();
+  const m = process.memoryUsage();
+  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external };
+};
+
+const bus = await importBus(path.join(CACHE, "node_modules/openclaw"));
+const pool = eventPool();
+let cursor = 0;
+function emitN(n) {
+  const emit = bus.emit;
+  const len = pool.length;
+  let i = cursor;
+  for (let k = 0; k < n; k++) {
+    emit(pool[i]);
+    if (++i === len) i = 0;
+  }
+  cursor = i;
+}
+const now = () => Number(process.hrtime.bigint()) / 1e6; // ms, sub-microsecond resolution
+// CPU time of this (the JS) thread alone, in ms: tells "burned CPU" from "was descheduled"
+// while our worker threads, the receiver and anything else on the machine compete for cores.
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+function jsThreadCpuMs() {
+  try {
+    const stat = fs.readFileSync("/proc/thread-self/stat", "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS; // utime, stime
+  } catch {
+    return NaN;
+  }
+}
+
+const ctx = serviceContext({
+  endpoint: opts.endpoint,
+  flushIntervalMs: opts.flushIntervalMs ?? 1000,
+  traces: variant.traces,
+  stateDir: os.tmpdir(),
+});
+
+const t0 = now();
+const loaded = await loadPlugin(path.join(PLUGINS, variant.dir), { version: OPENCLAW_VERSION });
+const tImported = now();
+const service = loaded.services[0];
+await service.start(ctx);
+const tStarted = now();
+result.importMs = tImported - t0;
+result.startMs = tStarted - tImported;
+result.totalMs = tStarted - t0;
+result.listeners = bus.listenerCount();
+const ourStatus = () => loaded.module.status?.();
+
+async function stop() {
+  const t = now();
+  await Promise.race([service.stop?.(ctx), sleep(20000)]);
+  result.stopMs = now() - t;
+  const errors = ctx.logger.lines.filter((l) => l.level === "error" || l.level === "warn").map((l) => l.message);
+  if (errors.length) result.logWarnings = errors.slice(0, 5);
+}
+
+switch (opts.scenario) {
+  case "startup":
+    break;
+
+  case "cost": {
+    // Memory after start, then the tight loops, then memory after ~1M events.
+    await sleep(300);
+    result.memStart = mem();
+    emitN(opts.warmup);
+    const sizes = {};
+    const cpu = {};
+    for (const n of opts.sizes) {
+      const c = jsThreadCpuMs();
+      const t = now();
+      emitN(n);
+      sizes[n] = ((now() - t) * 1e6) / n;
+      cpu[n] = ((jsThreadCpuMs() - c) * 1e6) / n;
+      if (n === opts.memoryAfter) {
+        // Let the periodic export and any background recording run, then measure.
+        await sleep(opts.settleMs);
+        result.memAfter = mem();
+        result.memAfterEvents = opts.warmup + opts.sizes.slice(0, opts.sizes.indexOf(n) + 1).reduce((a, b) => a + b, 0);
+      }
+    }
+    result.nsPerEvent = sizes;
+    result.jsCpuNsPerEvent = cpu;
+    result.status = ourStatus();
+    break;
+  }
+
+  case "paced": {
+    // A steady rate on timers, like a busy gateway, while exports run every flushIntervalMs.
+    const h = monitorEventLoopDelay({ resolution: opts.resolutionMs });
+    await sleep(200);
+    result.memStart = mem();
+    h.enable();
+    const t = now();
+    let emitted = 0;
+    await new Promise((resolve) => {
+      const tick = () => {
+        const elapsed = now() - t;
+        const due = Math.min(opts.total, Math.floor((elapsed * opts.rate) / 1000));
+        if (due > emitted) {
+          emitN(due - emitted);
+          emitted = due;
+        }
+        if (emitted >= opts.total) resolve();
+        else setTimeout(tick, 1);
+      };
+      tick();
+    });
+    h.disable();
+    const lateness = (ns) => Math.max(0, ns / 1e6 - opts.resolutionMs);
+    result.elapsedMs = now() - t;
+    result.emitted = emitted;
+    result.eld = { p50: lateness(h.percentile(50)), p99: lateness(h.percentile(99)), max: lateness(h.max), samples: h.count };
+    result.status = ourStatus();
+    await sleep(opts.settleMs);
+    result.memAfter = mem();
+    break;
+  }
+
+  case "saturation": {
+    // As fast as the JS thread can emit, yielding to the loop between chunks so timers, I/O and
+    // exports keep running. Then stop(), which exports what is left.
+    const cpu0 = process.cpuUsage();
+    const t = now();
+    let emitted = 0;
+    while (now() - t < opts.durationMs) {
+      emitN(opts.chunk);
+      emitted += opts.chunk;
+      await immediate();
+    }
+    result.elapsedMs = now() - t;
+    result.emitted = emitted;
+    result.eventsPerSec = emitted / (result.elapsedMs / 1000);
+    result.status = ourStatus();
+    await stop();
+    // Every thread's CPU, from the first event until stop() has exported the last data.
+    const cpu = process.cpuUsage(cpu0);
+    result.cpuNsPerEvent = ((cpu.user + cpu.system) * 1000) / emitted;
+    break;
+  }
+
+  case "breakdown": {
+    // Ours only: split the listener's JS-thread cost into JSON.stringify and the native push.
+    const active = globalThis[Symbol.for("openclaw-diagnostics-otel-rs.active")];
+    if (!active) throw new Error("breakdown needs our plugin running");
+    const generation = active.generation;
+    const enriched = pool.map((e, i) => ({ ...e, seq: i + 1, ts: Date.now() }));
+    const strings = enriched.map((e) => JSON.stringify(e));
+    const len = pool.length;
+    const n = opts.n;
+    let sink = 0;
+    const loops = {
+      stringify: () => {
+        for (let k = 0, i = 0; k < n; k++) {
+          sink += JSON.stringify(enriched[i]).length;
+          if (++i === len) i = 0;
+        }
+      },
+      push: () => {
+        for (let k = 0, i = 0; k < n; k++) {
+          generation.push(strings[i]);
+          if (++i === len) i = 0;
+        }
+      },
+      pushTiny: () => {
+        for (let k = 0; k < n; k++) generation.push("{}");
+      },
+      // What-if probe of a batched handoff (one JSON array per 256 events, one native call):
+      // JS-thread cost only; today's addon counts such a push as one malformed event.
+      batch256: () => {
+        const batch = [];
+        for (let k = 0, i = 0; k < n; k++) {
+          batch.push(enriched[i]);
+          if (++i === len) i = 0;
+          if (batch.length === 256) {
+            generation.push(JSON.stringify(batch));
+            batch.length = 0;
+          }
+        }
+        if (batch.length) generation.push(JSON.stringify(batch));
+      },
+    };
+    result.breakdown = {};
+    for (const [name, loop] of Object.entries(loops)) {
+      await loaded.module.flush(); // an empty queue before each timed loop
+      const before = generation.status().dropped;
+      const c = jsThreadCpuMs();
+      const t = now();
+      loop();
+      result.breakdown[name] = ((now() - t) * 1e6) / n;
+      result.breakdown[`${name}Cpu`] = ((jsThreadCpuMs() - c) * 1e6) / n;
+      result.breakdown[`${name}Dropped`] = generation.status().dropped - before;
+    }
+    result.breakdown.meanChars = strings.reduce((a, s) => a + s.length, 0) / strings.length;
+    result.sink = sink;
+    break;
+  }
+
+  default:
+    throw new Error(`unknown scenario ${opts.scenario}`);
+}
+
+if (result.stopMs === undefined) await stop();
+process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+process.exit(0);

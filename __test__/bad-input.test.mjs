@@ -111,3 +111,25 @@ test("series per instrument are capped; the overflow is one visible series and n
     host.cleanup();
   }
 });
+
+test("the recording queue is bounded in bytes: an oversized backlog is dropped and counted", async () => {
+  const { createRequire } = await import("node:module");
+  const native = createRequire(import.meta.url)("../diagnostics-otel.linux-x64-gnu.node");
+  const receiver = await startReceiver();
+  try {
+    const g = new native.NativeGeneration(JSON.stringify({ enabled: true, otel: { enabled: true, endpoint: receiver.httpBase } }), "{}", "{}");
+    const line = `0${JSON.stringify({ type: "message.queued", channel: "webchat", source: "dispatch", pad: "x".repeat(200) })}\n`;
+    const n = Math.ceil((40 << 20) / line.length); // one batch larger than the 32 MiB bound
+    g.pushBatch(line.repeat(n));
+    g.pushBatch(line);
+    assert.equal((await g.flush(5000)).ok, true);
+    const st = g.status();
+    assert.equal(st.received, n + 1);
+    assert.equal(st.dropped, n);
+    assert.equal(st.recorded, 1, "later events still flow");
+    assert.ok(g.takeLogs().some((l) => l.level === "warn" && /recording queue is full/.test(l.message)));
+    await g.shutdown(4000);
+  } finally {
+    await receiver.stop();
+  }
+});

@@ -25,6 +25,8 @@ use tokio::sync::watch;
 /// so about 260,000 events); beyond this they are dropped and counted, so a stalled recorder
 /// can never grow memory or block the gateway.
 pub const QUEUE_CAPACITY: usize = 1024;
+/// And at most this many bytes of queued JSON, whatever the batch sizes.
+pub const QUEUE_MAX_BYTES: usize = 32 << 20;
 pub const METER_NAME: &str = "openclaw";
 
 /// One id per process: reloads keep it, so a backend sees one instance restarting its series.
@@ -197,6 +199,8 @@ pub struct Shared {
     pub last_error: Mutex<Option<String>>,
     /// The cause of the latest failed HTTP request, for the next export report.
     transport_error: Mutex<Option<String>>,
+    /// Bytes of event JSON waiting for the recording thread (bounded by QUEUE_MAX_BYTES).
+    queued_bytes: std::sync::atomic::AtomicUsize,
     /// `openclaw.telemetry.exporter.events`, for our own exporter's lifecycle.
     exporter_events: OnceLock<opentelemetry::metrics::Counter<f64>>,
     /// Failure categories already counted: like the official plugin, each once per generation.
@@ -353,6 +357,7 @@ fn worker(rx: Receiver<Msg>, recorder: Recorder, shared: Arc<Shared>, done: Sync
     for msg in rx {
         match msg {
             Msg::Batch(lines) => {
+                shared.queued_bytes.fetch_sub(lines.len(), Relaxed);
                 for line in lines.split('\n').filter(|l| !l.is_empty()) {
                     let (trust, json) = split_trust(line);
                     match catch_unwind(AssertUnwindSafe(|| recorder.record_json(json, trust))) {
@@ -464,7 +469,17 @@ impl Generation {
             c.late.fetch_add(events, Relaxed);
             return;
         };
-        match tx.try_send(Msg::Batch(lines)) {
+        let bytes = lines.len();
+        let queued = self.shared.queued_bytes.fetch_add(bytes, Relaxed);
+        let sent = if queued + bytes > QUEUE_MAX_BYTES {
+            Err(TrySendError::Full(Msg::Batch(String::new())))
+        } else {
+            tx.try_send(Msg::Batch(lines))
+        };
+        if sent.is_err() {
+            self.shared.queued_bytes.fetch_sub(bytes, Relaxed);
+        }
+        match sent {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 c.dropped.fetch_add(events, Relaxed);
@@ -623,6 +638,7 @@ impl Shared {
             failing_streak: Default::default(),
             last_error: Mutex::new(None),
             transport_error: Mutex::new(None),
+            queued_bytes: Default::default(),
             exporter_events: OnceLock::new(),
             reported_failures: Mutex::new(Vec::new()),
             raw_url,

@@ -135,6 +135,35 @@ export function officialOtelDeps(version = "2026.2.19") {
   return `installed ${specs.length} packages`;
 }
 
+// openclaw 2026.4.15, the last npm release bundling the official plugin as a build
+// (dist/extensions/diagnostics-otel, OTel bundled into dist chunks). Outside OPENCLAW so that
+// setup() and e2e.test.mjs never fetch it; only compare.test.mjs asks for it.
+export const OFFICIAL_BUNDLE = {
+  version: "2026.4.15",
+  // A gateway spec for startGateway: it runs under Node 22 and has no models.catalogRefresh.
+  spec: { node: NODES[22], catalogRefresh: false },
+  // The same git-URL and 404 dependencies as 2026.2.19 (REFERENCE.md), and no 677 MB peer.
+  manifest: { dependencies: { openclaw: "2026.4.15", "strip-ansi": "^7.1.0" }, overrides: { libsignal: "6.0.0", linkedom: "0.18.12" } },
+  installFlags: ["--omit=peer"],
+};
+
+/** Installs OFFICIAL_BUNDLE into .cache/e2e/openclaw/<version> (stamped; about 3 minutes once). */
+export function officialBundle() {
+  const { version, spec, manifest, installFlags } = OFFICIAL_BUNDLE;
+  const dir = openclawDir(version);
+  const full = { name: `e2e-openclaw-${version.replaceAll(".", "-")}`, private: true, ...manifest };
+  const key = JSON.stringify({ full, node: spec.node, installFlags });
+  const plugin = path.join(dir, "node_modules/openclaw/dist/extensions/diagnostics-otel/index.js");
+  if (stampOk(dir, key) && fs.existsSync(plugin)) return "cached";
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify(full, null, 2) + "\n");
+  run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=warn", ...installFlags], { cwd: dir, env: envWithNode(spec.node) });
+  if (!fs.existsSync(plugin)) throw new Error(`${plugin} missing after install`);
+  writeStamp(dir, key);
+  return "installed";
+}
+
 export const PHASES = {
   [`node-${NODES[22]}`]: () => fetchNode(NODES[22]),
   [`node-${NODES[24]}`]: () => fetchNode(NODES[24]),
@@ -163,7 +192,10 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   try {
     setup({ only: i > 0 ? process.argv[i + 1].split(",") : undefined });
     // Opt-in: only compare.test.mjs runs the official plugin.
-    if (process.argv.includes("--official")) console.log(`[e2e setup] official diagnostics-otel deps: ${officialOtelDeps()}`);
+    if (process.argv.includes("--official")) {
+      console.log(`[e2e setup] official diagnostics-otel deps: ${officialOtelDeps()}`);
+      console.log(`[e2e setup] openclaw ${OFFICIAL_BUNDLE.version} (official bundle): ${officialBundle()}`);
+    }
   } catch (err) {
     console.error(`[e2e setup] FAILED: ${err.message}`);
     process.exit(1);

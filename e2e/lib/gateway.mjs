@@ -88,18 +88,18 @@ function deepMerge(a, b) {
   return out;
 }
 
-function baseConfig({ version, port, token, logFile }) {
+function baseConfig({ version, port, token, logFile, catalogRefresh = version !== "2026.2.19" }) {
   return {
     gateway: { mode: "local", port, bind: "loopback", auth: { mode: "token", token } },
     discovery: { mdns: { mode: "off" } },
     logging: { file: logFile },
     // No calls to the npm registry or the model catalog from inside the test gateway.
     update: { checkOnStart: false },
-    ...(version === "2026.2.19" ? {} : { models: { catalogRefresh: { enabled: false } } }),
+    ...(catalogRefresh ? { models: { catalogRefresh: { enabled: false } } } : {}),
   };
 }
 
-function fullConfig({ version, mockBaseUrl, workspace, otel }) {
+function fullConfig({ version, mockBaseUrl, workspace, otel, catalogRefresh = version !== "2026.2.19" }) {
   return {
     models: {
       mode: "merge",
@@ -114,7 +114,7 @@ function fullConfig({ version, mockBaseUrl, workspace, otel }) {
           }],
         },
       },
-      ...(version === "2026.2.19" ? {} : { catalogRefresh: { enabled: false } }),
+      ...(catalogRefresh ? { catalogRefresh: { enabled: false } } : {}),
     },
     agents: { defaults: { model: { primary: `${PROVIDER}/${MODEL_ID}` }, workspace } },
     plugins: { entries: { [PLUGIN_ID]: { enabled: true } } },
@@ -135,8 +135,10 @@ export async function startGateway({
   readyTimeoutMs = 240000,
   label = version,
   log = () => {},
+  // A host outside OPENCLAW (compare.test.mjs: 2026.4.15), shaped like an OPENCLAW entry.
+  spec: extraSpec,
 }) {
-  const spec = OPENCLAW[version];
+  const spec = extraSpec ?? OPENCLAW[version];
   if (!spec) throw new Error(`unknown OpenClaw version ${version}`);
   if (!fs.existsSync(openclawEntry(version))) throw new Error(`openclaw ${version} not installed: run \`node e2e/setup.mjs\``);
   installExitSweep();
@@ -175,7 +177,9 @@ export async function startGateway({
 
   // Install before the config names the plugin: 2026.9.6 otherwise tries to fetch the
   // official plugin from ClawHub for the configured-but-missing id.
-  writeConfig(baseConfig({ version, port, token, logFile }));
+  // Hosts without models.catalogRefresh reject the key (2026.2.19, 2026.4.15).
+  const catalogRefresh = spec.catalogRefresh ?? version !== "2026.2.19";
+  writeConfig(baseConfig({ version, port, token, logFile, catalogRefresh }));
   let installMethod;
   const extract = () => {
     const target = path.join(stateDir, "extensions", PLUGIN_ID);
@@ -200,7 +204,7 @@ export async function startGateway({
   }
   log(`[e2e] ${version}: plugin installed via ${installMethod}`);
   const current = JSON.parse(fs.readFileSync(configPath, "utf8"));
-  writeConfig(deepMerge(current, fullConfig({ version, mockBaseUrl, workspace, otel })));
+  writeConfig(deepMerge(current, fullConfig({ version, mockBaseUrl, workspace, otel, catalogRefresh })));
 
   const out = fs.openSync(outFile, "a");
   const t0 = Date.now();

@@ -344,7 +344,7 @@ if (R.cost) {
   });
   const dropped = R.cost.ours.map((r) => r.status?.dropped ?? 0);
   if (dropped.some((d) => d > 0)) {
-    notes.push(`Tight loops: ours dropped ${dropped.join(", ")} events per run (recording queue of 65,536 full): the recorder thread records slower than the JS thread pushes.`);
+    notes.push(`Tight loops: ours dropped ${dropped.join(", ")} events per run (recording queue full: 1,024 batches or 32 MiB): the recorder thread records slower than the JS thread pushes.`);
   }
 }
 if (R.startup) {
@@ -441,7 +441,7 @@ if (R.breakdown) {
     line(`JSON.stringify(event) alone (${fmtNum(b[0].breakdown.meanChars, 0)} chars mean)`, s("stringify"), cpu("stringify")),
     line(`generation.push(precomputed JSON) alone (${fmtNum(dropPct, 0)}% dropped: the recorder fell behind)`, s("push"), cpu("push")),
     line('generation.push("{}"): the fixed per-call cost (recorder keeps up, so pushes wake it)', s("pushTiny"), cpu("pushTiny")),
-    line("what-if: JSON.stringify of 256 events as one array + one push (not supported by the addon today)", s("batch256"), cpu("batch256")),
+    line("what-if: JSON.stringify of 256 events as one array + one push (index.js batches lines instead)", s("batch256"), cpu("batch256")),
   ];
 }
 

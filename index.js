@@ -180,7 +180,11 @@ async function startGeneration(ctx, host) {
     const lines = pending;
     pending = "";
     pendingCount = 0;
-    generation.pushBatch(lines);
+    try {
+      generation.pushBatch(lines);
+    } catch {
+      // runs from setImmediate too: nothing may escape into the gateway's event loop
+    }
   };
   const listener = (evt, meta) => {
     try {
@@ -202,7 +206,15 @@ async function startGeneration(ctx, host) {
       generation.pushUnserializable();
     }
   };
-  const unsubscribe = subscription.subscribe(listener);
+  let unsubscribe;
+  try {
+    unsubscribe = subscription.subscribe(listener);
+  } catch (err) {
+    // Without a subscription this generation would only hold threads: release it.
+    logTo(logger, "error", `diagnostics-otel: not exporting: subscribing failed: ${err?.message ?? err}`);
+    await generation.shutdown(STOP_TIMEOUT_MS);
+    return;
+  }
   const timer = setInterval(drainLogs, LOG_DRAIN_MS);
   timer.unref?.();
   globalThis[ACTIVE] = { generation, unsubscribe, timer, drainLogs, logger, sendPending };

@@ -577,9 +577,7 @@ impl Generation {
         runtime.shutdown_timeout(deadline.saturating_duration_since(Instant::now()).min(Duration::from_millis(500)));
         result
     }
-}
 
-impl Generation {
     pub fn last_error(&self) -> Option<String> {
         self.shared.last_error.lock().ok().and_then(|g| g.clone())
     }

@@ -122,6 +122,28 @@ function fullConfig({ version, mockBaseUrl, workspace, otel, catalogRefresh = ve
   };
 }
 
+/** The gateway's JSON log as {at (ms since epoch), msg}, in file order. */
+export function logRecords(logFile) {
+  let text = "";
+  try {
+    text = fs.readFileSync(logFile, "utf8");
+  } catch {
+    return [];
+  }
+  const out = [];
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    try {
+      const rec = JSON.parse(line);
+      const msg = Object.keys(rec).filter((k) => /^\d+$/.test(k)).map((k) => (typeof rec[k] === "string" ? rec[k] : JSON.stringify(rec[k]))).join(" ");
+      out.push({ at: Date.parse(rec.time ?? rec._meta?.date), msg });
+    } catch {
+      out.push({ at: NaN, msg: line });
+    }
+  }
+  return out;
+}
+
 /**
  * Starts a gateway of the given version and resolves once it answers `health`. The returned
  * handle must be stopped (stop() is idempotent); an exit hook kills leftovers regardless.
@@ -271,23 +293,7 @@ export async function startGateway({
     },
     /** Every message of the gateway's JSON log file, as plain strings. */
     logMessages() {
-      let text = "";
-      try {
-        text = fs.readFileSync(logFile, "utf8");
-      } catch {
-        return [];
-      }
-      const out = [];
-      for (const line of text.split("\n")) {
-        if (!line.trim()) continue;
-        try {
-          const rec = JSON.parse(line);
-          out.push(Object.keys(rec).filter((k) => /^\d+$/.test(k)).map((k) => (typeof rec[k] === "string" ? rec[k] : JSON.stringify(rec[k]))).join(" "));
-        } catch {
-          out.push(line);
-        }
-      }
-      return out;
+      return logRecords(logFile).map((r) => r.msg);
     },
     async waitForLog(re, timeoutMs = 60000) {
       const deadline = Date.now() + timeoutMs;

@@ -138,7 +138,8 @@ async function runReload(version) {
       }
       // A few more intervals: a leftover generation would export again in this window.
       await sleep(4000);
-      loop.pidsEnd = gw.pids();
+      // Resolved to gateway pids now: /proc/<pid>/comm is gone once the gateway stops.
+      loop.gatewayEnd = gatewayPids(gw.pids());
     }
 
     const logs = logRecords(gw.logFile);
@@ -196,7 +197,7 @@ for (const version of VERSIONS) {
       test("only our service restarted: same gateway pid, a hot reload in the log, no restart", () => {
         assert.equal(run.gatewayBefore.length, 1, `gateway pids before: ${run.pidsBefore}`);
         assert.deepEqual(run.gatewayAfter, run.gatewayBefore);
-        if (run.loop) assert.deepEqual(gatewayPids(run.loop.pidsEnd), run.gatewayBefore, "gateway pid changed during the reload loop");
+        if (run.loop) assert.deepEqual(run.loop.gatewayEnd, run.gatewayBefore, "gateway pid changed during the reload loop");
         const msgs = run.logs.map((r) => r.msg);
         assert.ok(msgs.some((m) => /config hot reload applied \(.*diagnostics\.otel\.serviceName/.test(m)), "no hot reload in the log");
         // The messages 2026.9.6 logs when it restarts the gateway instead of one service.

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""A real OTLP metrics receiver for tests and the demo: decodes every request with upstream's
-generated protobuf classes (opentelemetry-proto) and prints one JSON line per request.
+"""A real OTLP receiver for tests and the demo: decodes every request with upstream's generated
+protobuf classes (opentelemetry-proto) and prints one JSON line per request. HTTP requests are
+decoded by path (/v1/traces, /v1/logs, anything else as metrics); chunked bodies are accepted
+(the OTel JS exporter sends them) and marked with the header x-received-transfer-encoding.
 
   otlp_receiver.py [--mode ok|hang|fail] [--http-port N] [--grpc-port N]
 
@@ -21,7 +23,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import grpc
 from google.protobuf import json_format
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 LOCK = threading.Lock()
 MODE = "ok"
@@ -33,13 +37,31 @@ def emit(record):
         sys.stdout.flush()
 
 
-def decode(body, content_type):
-    req = metrics_service_pb2.ExportMetricsServiceRequest()
+BY_PATH = {
+    "/v1/traces": trace_service_pb2.ExportTraceServiceRequest,
+    "/v1/logs": logs_service_pb2.ExportLogsServiceRequest,
+}
+
+
+def decode(body, content_type, path=""):
+    req = BY_PATH.get(path.split("?")[0], metrics_service_pb2.ExportMetricsServiceRequest)()
     if "json" in content_type:
         json_format.Parse(body.decode("utf-8"), req)
     else:
         req.ParseFromString(body)
     return json_format.MessageToDict(req)
+
+
+def read_chunked(rfile):
+    out = b""
+    while True:
+        size = int(rfile.readline().split(b";")[0].strip(), 16)
+        if size == 0:
+            while rfile.readline() not in (b"\r\n", b"\n", b""):
+                pass
+            return out
+        out += rfile.read(size)
+        rfile.readline()
 
 
 def hang():
@@ -63,8 +85,14 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def do_POST(self):
-        length = int(self.headers.get("content-length") or 0)
-        body = self.rfile.read(length)
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            body = read_chunked(self.rfile)
+            del headers["transfer-encoding"]
+            headers["x-received-transfer-encoding"] = "chunked"
+            headers["content-length"] = str(len(body))
+        else:
+            body = self.rfile.read(int(self.headers.get("content-length") or 0))
         ctype = self.headers.get("content-type") or ""
         enc = self.headers.get("content-encoding") or ""
         record = {
@@ -72,12 +100,12 @@ class Handler(BaseHTTPRequestHandler):
             "path": self.path,
             "contentType": ctype,
             "contentEncoding": enc,
-            "headers": {k.lower(): v for k, v in self.headers.items()},
+            "headers": headers,
         }
         try:
             if enc == "gzip":
                 body = gzip.decompress(body)
-            record["request"] = decode(body, ctype)
+            record["request"] = decode(body, ctype, self.path)
         except Exception as e:  # a decoding failure is a finding, reported as such
             record["error"] = f"{type(e).__name__}: {e}"
         emit(record)

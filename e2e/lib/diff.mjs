@@ -1,4 +1,4 @@
-// Reduces two OTLP captures (requests as otlp_any_receiver.py printed them) to comparable facts
+// Reduces two OTLP captures (requests as __test__/support/otlp_receiver.py printed them) to comparable facts
 // and lists every fact on which they differ. compare.test.mjs checks the list against
 // e2e/expected-differences.json.
 import { attrs, metricsOf } from "../../__test__/support/receiver.mjs";

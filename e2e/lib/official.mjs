@@ -1,54 +1,14 @@
 // Captures for the side-by-side comparison (compare.test.mjs): the same mock replies and turns
 // through a 2026.2.19 gateway running either the official diagnostics-otel bundled with it or
 // our packed plugin, into a receiver that decodes metrics, traces and logs by path.
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import readline from "node:readline";
-import { fileURLToPath } from "node:url";
 import { startMockModel } from "./mock-model.mjs";
 import { packPlugin, startGateway } from "./gateway.mjs";
 import { sleep } from "./procs.mjs";
 import { counterSum, expectedFromServed, pricesFromConfig } from "./scenario.mjs";
-import { CACHE, VENV_PYTHON } from "./versions.mjs";
-import { latest, pointWith } from "../../__test__/support/receiver.mjs";
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-
-/** otlp_any_receiver.py: the test receiver's protocol, any OTLP signal decoded by path. */
-export async function startAnyReceiver() {
-  const proc = spawn(VENV_PYTHON, [path.join(here, "otlp_any_receiver.py")], { stdio: ["pipe", "pipe", "inherit"] });
-  const requests = [];
-  const ports = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("receiver not ready within 20 s")), 20000);
-    proc.once("error", reject);
-    proc.once("exit", (code) => reject(new Error(`receiver exited early (${code})`)));
-    readline.createInterface({ input: proc.stdout }).on("line", (line) => {
-      const msg = JSON.parse(line);
-      if (msg.ready) {
-        clearTimeout(timer);
-        resolve(msg.ready);
-      } else requests.push({ ...msg, at: Date.now() });
-    });
-  });
-  proc.removeAllListeners("exit");
-  return {
-    requests,
-    httpBase: `http://127.0.0.1:${ports.http}`,
-    async waitFor(predicate, timeoutMs) {
-      const deadline = Date.now() + timeoutMs;
-      while (!predicate(requests)) {
-        if (Date.now() > deadline) throw new Error(`receiver: condition not met within ${timeoutMs} ms (${requests.length} requests)`);
-        await sleep(200);
-      }
-    },
-    async stop() {
-      proc.stdin.end();
-      proc.kill("SIGKILL");
-      await new Promise((r) => (proc.exitCode !== null || proc.signalCode ? r() : proc.once("exit", r)));
-    },
-  };
-}
+import { CACHE } from "./versions.mjs";
+import { latest, pointWith, startReceiver } from "../../__test__/support/receiver.mjs";
 
 /**
  * One capture: `plugin` is "official" (the host's bundled plugin, ours not installed) or
@@ -70,7 +30,7 @@ export async function captureRun({ plugin, version = "2026.2.19", turns = 3, ser
     }
     const mock = await startMockModel();
     started.push(() => mock.stop());
-    const receiver = await startAnyReceiver();
+    const receiver = await startReceiver();
     started.push(() => receiver.stop());
     const otel = { enabled: true, endpoint: receiver.httpBase, flushIntervalMs: 1000, serviceName };
     const gw = await startGateway({

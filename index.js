@@ -105,7 +105,7 @@ function hostVersion(api) {
 function otelEnv() {
   const out = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (k.startsWith("OTEL_") && typeof v === "string") out[k] = v;
+    if ((k.startsWith("OTEL_") || k.startsWith("OPENCLAW_OTEL_")) && typeof v === "string") out[k] = v;
   }
   return out;
 }
@@ -193,9 +193,10 @@ async function startGeneration(ctx, host) {
         generation.pushUnserializable();
         return;
       }
-      // One line per event: the trust digit (1 trusted, 2 internal; OpenClaw 2026.9 metadata),
-      // then the JSON, which never contains a raw newline.
-      pending += ((meta?.trusted === true ? 1 : 0) | (meta?.internal === true ? 2 : 0)) + json + "\n";
+      // One line per event: the trust digit (OpenClaw 2026.9 metadata: 1 trusted, 2 internal,
+      // 4 trace context from OpenClaw's own scope), then the JSON, which never contains a raw newline.
+      const trust = (meta?.trusted === true ? 1 : 0) | (meta?.internal === true ? 2 : 0) | (meta?.trustedTraceContext === true ? 4 : 0);
+      pending += trust + json + "\n";
       if (++pendingCount >= BATCH_EVENTS || pending.length > BATCH_CHARS) sendPending();
       else if (!scheduled) {
         scheduled = true;

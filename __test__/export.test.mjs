@@ -2,9 +2,11 @@
 // decodes with upstream's protobuf classes. Assertions are on what crossed the wire.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { ctxFor, makeHost, makeLogger, register } from "./support/host.mjs";
 import { heartbeat, messageFlow, runAttempt, SESSION_ID, SESSION_KEY, stuck, webhookError } from "./support/events.mjs";
-import { latest, metricsOf, pointWith, startReceiver } from "./support/receiver.mjs";
+import { latest, metricsOf, pointWith } from "./support/receiver.mjs";
+import { runOnce } from "./support/run.mjs";
+import { ctxFor, makeHost, register } from "./support/host.mjs";
+import { startReceiver } from "./support/receiver.mjs";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -30,25 +32,6 @@ const SEED_CATALOG = {
   "openclaw.run.attempt": ["sum", "1", "Run attempts"],
 };
 
-async function runOnce({ version = "2026.9.6", otel, events, trusted = false, receiverOpts }) {
-  const receiver = await startReceiver(receiverOpts);
-  const host = await makeHost(version);
-  const logger = makeLogger();
-  try {
-    const [service] = register(host.plugin, { version });
-    const endpoint = otel.protocol === "grpc" ? receiver.grpcBase : receiver.httpBase;
-    await service.start(ctxFor({ enabled: true, endpoint, flushIntervalMs: 60000, ...otel }, { logger }));
-    for (const e of events) host.bus.emit(e, { trusted });
-    const flushed = await host.plugin.flush(5000);
-    const status = host.plugin.status();
-    await service.stop();
-    return { receiver, logger, flushed, status, requests: receiver.requests };
-  } finally {
-    await receiver.stop();
-    host.cleanup();
-  }
-}
-
 describe("http/protobuf export of the seed catalog (OpenClaw 2026.9 bus)", () => {
   let run;
   const flows = [messageFlow(), messageFlow({ input: 80, output: 20, cacheRead: 500, cost: 0.002, durationMs: 42000 }), messageFlow({ channel: "telegram", provider: "openrouter/anthropic", model: "claude-sonnet-4" })];
@@ -71,11 +54,11 @@ describe("http/protobuf export of the seed catalog (OpenClaw 2026.9 bus)", () =>
     assert.match(startup, /events via onInternalDiagnosticEvent/);
   });
 
-  test("requests are real protobuf on /v1/metrics", () => {
-    assert.ok(run.requests.length >= 1);
+  test("requests are real protobuf on /v1/metrics (and spans on /v1/traces)", () => {
+    assert.ok(run.requests.some((r) => r.path === "/v1/metrics"));
     for (const r of run.requests) {
       assert.equal(r.error, undefined, r.error);
-      assert.equal(r.path, "/v1/metrics");
+      assert.ok(["/v1/metrics", "/v1/traces"].includes(r.path), r.path);
       assert.equal(r.contentType, "application/x-protobuf");
     }
   });
@@ -242,14 +225,9 @@ describe("configuration on the wire", () => {
   });
 
   test("delta temporality when the environment asks for it", async () => {
-    process.env.OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE = "delta";
-    try {
-      const run = await runOnce({ otel: {}, events: messageFlow() });
-      assert.equal(latest(run.requests, "openclaw.tokens").temporality, "AGGREGATION_TEMPORALITY_DELTA");
-      assert.match(run.logger.lines.find((l) => l.message.includes("exporting metrics")).message, /temporality=delta/);
-    } finally {
-      delete process.env.OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE;
-    }
+    const run = await runOnce({ otel: {}, events: messageFlow(), env: { OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: "delta" } });
+    assert.equal(latest(run.requests, "openclaw.tokens").temporality, "AGGREGATION_TEMPORALITY_DELTA");
+    assert.match(run.logger.lines.find((l) => l.message.includes("exporting metrics")).message, /temporality=delta/);
   });
 
   test("endpoint from OTEL_EXPORTER_OTLP_ENDPOINT and service name from OTEL_SERVICE_NAME", async () => {

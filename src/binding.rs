@@ -2,6 +2,7 @@
 //! Nothing here throws into the host or panics across the boundary.
 
 use crate::config::{self, Level, Outcome};
+use crate::export::SignalHealth;
 use crate::pipeline::{Generation, HostInfo};
 use crate::record::Trust;
 use napi::bindgen_prelude::*;
@@ -29,6 +30,26 @@ pub struct Status {
     pub ignored: f64,
     pub dropped: f64,
     pub late: f64,
+    pub exports_ok: f64,
+    pub exports_failed: f64,
+    pub last_success_unix_ms: Option<f64>,
+    pub last_failure_unix_ms: Option<f64>,
+    pub last_error: Option<String>,
+    /// Span export, when traces are on.
+    pub traces: Option<SignalStatus>,
+    /// Log record export, when logs are on.
+    pub logs: Option<SignalStatus>,
+}
+
+#[napi(object)]
+pub struct SignalStatus {
+    pub destination: String,
+    /// Items handed to the exporter successfully.
+    pub exported: f64,
+    /// Items the bounded batch queue refused or abandoned at stop.
+    pub dropped: f64,
+    /// Spans the sampler left out (traces only).
+    pub sampled_out: f64,
     pub exports_ok: f64,
     pub exports_failed: f64,
     pub last_success_unix_ms: Option<f64>,
@@ -73,19 +94,19 @@ fn open(diagnostics_json: &str, env_json: &str, host_json: &str) -> Generation {
     let generation = match resolved.outcome {
         Outcome::Disabled { level, reason } => {
             let g = Generation::inert(reason.clone());
-            g.shared.logs.push(level, reason);
+            g.shared.reporter.logs.push(level, reason);
             g
         }
         Outcome::Enabled(settings) => {
             let g = Generation::start(&settings, &parse_host(host_json));
             if g.is_running() {
-                g.shared.logs.push(Level::Info, g.summary.clone());
+                g.shared.reporter.logs.push(Level::Info, g.summary.clone());
             }
             g
         }
     };
     for w in resolved.warnings {
-        generation.shared.logs.push(Level::Warn, w);
+        generation.shared.reporter.logs.push(Level::Warn, w);
     }
     generation
 }
@@ -135,6 +156,7 @@ impl NativeGeneration {
     pub fn take_logs(&self) -> Vec<LogLine> {
         self.inner
             .shared
+            .reporter
             .logs
             .take()
             .into_iter()
@@ -144,9 +166,26 @@ impl NativeGeneration {
 
     #[napi]
     pub fn status(&self) -> Status {
-        let c = &self.inner.shared.counters;
+        let shared = &self.inner.shared;
+        let c = &shared.counters;
+        let m = &shared.metrics_health;
         let n = |a: &std::sync::atomic::AtomicU64| a.load(Relaxed) as f64;
         let t = |a: &std::sync::atomic::AtomicU64| Some(a.load(Relaxed) as f64).filter(|v| *v > 0.0);
+        let signal = |h: &SignalHealth, exported: u64, dropped: u64, sampled_out: u64| {
+            h.destination.as_ref().map(|d| SignalStatus {
+                destination: d.clone(),
+                exported: exported as f64,
+                dropped: dropped as f64,
+                sampled_out: sampled_out as f64,
+                exports_ok: n(&h.exports_ok),
+                exports_failed: n(&h.exports_failed),
+                last_success_unix_ms: t(&h.last_success_unix_ms),
+                last_failure_unix_ms: t(&h.last_failure_unix_ms),
+                last_error: h.last_error(),
+            })
+        };
+        let spans = shared.spans.get();
+        let logs = shared.log_records.get();
         Status {
             running: self.inner.is_running(),
             summary: self.inner.summary.clone(),
@@ -156,11 +195,18 @@ impl NativeGeneration {
             ignored: n(&c.ignored),
             dropped: n(&c.dropped),
             late: n(&c.late),
-            exports_ok: n(&c.exports_ok),
-            exports_failed: n(&c.exports_failed),
-            last_success_unix_ms: t(&c.last_success_unix_ms),
-            last_failure_unix_ms: t(&c.last_failure_unix_ms),
-            last_error: self.inner.last_error(),
+            exports_ok: n(&m.exports_ok),
+            exports_failed: n(&m.exports_failed),
+            last_success_unix_ms: t(&m.last_success_unix_ms),
+            last_failure_unix_ms: t(&m.last_failure_unix_ms),
+            last_error: m.last_error(),
+            traces: signal(
+                &shared.traces_health,
+                spans.map_or(0, |b| b.exported()),
+                spans.map_or(0, |b| b.dropped()),
+                shared.spans_sampled_out.get().map_or(0, |c| c.load(Relaxed)),
+            ),
+            logs: signal(&shared.logs_health, logs.map_or(0, |b| b.exported()), logs.map_or(0, |b| b.dropped()), 0),
         }
     }
 

@@ -252,6 +252,7 @@ pub enum When {
     Always,
     Is(&'static str, &'static [&'static str]),
     IsNot(&'static str, &'static str),
+    AnyOf(&'static [When]),
 }
 
 /// One measurement taken from one event type.

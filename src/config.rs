@@ -62,8 +62,83 @@ pub struct Settings {
     pub temporality: TemporalityPref,
     pub compression: Compression,
     pub metrics: bool,
-    pub traces_requested: bool,
-    pub logs_requested: bool,
+    pub traces: Option<TraceSettings>,
+    pub logs: Option<LogSettings>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    Metrics,
+    Traces,
+    Logs,
+}
+
+impl Signal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Signal::Metrics => "metrics",
+            Signal::Traces => "traces",
+            Signal::Logs => "logs",
+        }
+    }
+
+    fn env_infix(self) -> &'static str {
+        match self {
+            Signal::Metrics => "METRICS",
+            Signal::Traces => "TRACES",
+            Signal::Logs => "LOGS",
+        }
+    }
+}
+
+/// Where and how one signal is sent.
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    pub protocol: Protocol,
+    pub url: String,
+    pub defaulted: bool,
+    pub headers: Vec<(String, String)>,
+    pub compression: Compression,
+    pub timeout: Duration,
+}
+
+/// A bounded batch processor's limits (`OTEL_BSP_*` for spans, `OTEL_BLRP_*` for logs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchSettings {
+    pub max_queue: usize,
+    pub max_batch: usize,
+    pub delay: Duration,
+    pub export_timeout: Duration,
+}
+
+/// Which root spans are kept: the ratio applies to trace ids, so every span of one trace gets
+/// the same decision; with `parent_based`, a remote parent's sampled flag decides instead.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sampling {
+    pub ratio: f64,
+    pub parent_based: bool,
+    pub source: &'static str,
+}
+
+#[derive(Clone, Debug)]
+pub struct TraceSettings {
+    pub endpoint: Endpoint,
+    pub sampling: Sampling,
+    pub batch: BatchSettings,
+    /// Opt-in (OPENCLAW_OTEL_SESSION_HASH_SALT): spans carry a salted hash of the session key.
+    pub session_hash_salt: Option<String>,
+    /// OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental: latest GenAI names.
+    pub latest_gen_ai: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct LogSettings {
+    /// OTLP destination, unless `logsExporter` is `stdout`.
+    pub endpoint: Option<Endpoint>,
+    pub stdout: bool,
+    /// Log bodies leave the process only with `captureContent: true`.
+    pub capture_content: bool,
+    pub batch: BatchSettings,
 }
 
 #[derive(Debug)]
@@ -92,8 +167,12 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Each problem once, even when several signals read the same setting.
     fn warn(&mut self, msg: String) {
-        self.warnings.push(format!("diagnostics-otel: {msg}"));
+        let msg = format!("diagnostics-otel: {msg}");
+        if !self.warnings.contains(&msg) {
+            self.warnings.push(msg);
+        }
     }
 
     fn env(&self, key: &str) -> Option<&str> {
@@ -178,54 +257,191 @@ pub fn resolve(diagnostics: &Value, env: &Env) -> Resolved {
     }
 
     let metrics = cx.cfg_bool("metrics", true);
-    let traces_requested = cx.cfg_bool("traces", true);
-    let logs_requested = cx.cfg_bool("logs", false);
-    let protocol = resolve_protocol(&mut cx);
-    let (metrics_url, endpoint_defaulted) = resolve_metrics_url(&mut cx, protocol);
-    let headers = resolve_headers(&mut cx);
+    let traces_on = cx.cfg_bool("traces", true);
+    let logs_on = cx.cfg_bool("logs", false);
+    let metrics_endpoint = resolve_endpoint(&mut cx, Signal::Metrics);
     let service_name = cx
         .cfg_str("serviceName")
         .or_else(|| cx.env("OTEL_SERVICE_NAME").map(str::to_string))
         .unwrap_or_else(|| DEFAULT_SERVICE_NAME.to_string());
     let resource_attributes = resolve_resource_attributes(&mut cx);
     let interval = resolve_interval(&mut cx);
-    let export_timeout = resolve_timeout(&mut cx, interval);
+    let export_timeout = {
+        let cap = env_millis(&mut cx, "OTEL_METRIC_EXPORT_TIMEOUT", 30_000).unwrap_or(30_000);
+        metrics_endpoint.timeout.min(Duration::from_millis(cap)).min(interval)
+    };
     let metric_name_prefix = resolve_prefix(&mut cx);
     let temporality = resolve_temporality(&mut cx);
-    let compression = resolve_compression(&mut cx);
+    let traces = traces_on.then(|| resolve_traces(&mut cx));
+    let logs = logs_on.then(|| resolve_logs(&mut cx));
 
     let settings = Settings {
-        protocol,
-        metrics_url,
-        endpoint_defaulted,
-        headers,
+        protocol: metrics_endpoint.protocol,
+        metrics_url: metrics_endpoint.url.clone(),
+        endpoint_defaulted: metrics_endpoint.defaulted,
+        headers: metrics_endpoint.headers.clone(),
         service_name,
         resource_attributes,
         interval,
         export_timeout,
         metric_name_prefix,
         temporality,
-        compression,
+        compression: metrics_endpoint.compression,
         metrics,
-        traces_requested,
-        logs_requested,
+        traces,
+        logs,
     };
-    if !metrics {
+    if !metrics && settings.traces.is_none() && settings.logs.is_none() {
         return Resolved {
             outcome: Outcome::Disabled {
                 level: Level::Warn,
-                reason: "diagnostics-otel: not exporting: diagnostics.otel.metrics is false and this version exports metrics only (traces and logs are not implemented yet)".into(),
+                reason: "diagnostics-otel: not exporting: diagnostics.otel.metrics and .traces are false and .logs is not true; nothing to export".into(),
             },
             warnings: cx.warnings,
         };
     }
-    if endpoint_defaulted {
+    let mut defaulted: Vec<String> = Vec::new();
+    if metrics && settings.endpoint_defaulted {
+        defaulted.push(format!("metrics to {}", settings.metrics_url));
+    }
+    if let Some(e) = settings.traces.as_ref().map(|t| &t.endpoint).filter(|e| e.defaulted) {
+        defaulted.push(format!("traces to {}", e.url));
+    }
+    if let Some(e) = settings.logs.as_ref().and_then(|l| l.endpoint.as_ref()).filter(|e| e.defaulted) {
+        defaulted.push(format!("logs to {}", e.url));
+    }
+    if !defaulted.is_empty() {
         cx.warn(format!(
-            "no endpoint configured (diagnostics.otel.endpoint, diagnostics.otel.metricsEndpoint, OTEL_EXPORTER_OTLP_ENDPOINT); sending to the default {}",
-            settings.metrics_url
+            "no endpoint configured (diagnostics.otel.endpoint, diagnostics.otel.<signal>Endpoint, OTEL_EXPORTER_OTLP_ENDPOINT); sending {}",
+            defaulted.join(", ")
         ));
     }
     Resolved { outcome: Outcome::Enabled(Box::new(settings)), warnings: cx.warnings }
+}
+
+/// One signal's protocol, URL, headers, compression and request timeout.
+fn resolve_endpoint(cx: &mut Ctx, signal: Signal) -> Endpoint {
+    let protocol = resolve_protocol(cx, signal);
+    let (url, defaulted) = resolve_url(cx, protocol, signal);
+    let headers = resolve_headers(cx, signal);
+    let compression = resolve_compression(cx, signal);
+    let infix = signal.env_infix();
+    let timeout = env_millis(cx, &format!("OTEL_EXPORTER_OTLP_{infix}_TIMEOUT"), DEFAULT_EXPORT_TIMEOUT_MS)
+        .or_else(|| env_millis(cx, "OTEL_EXPORTER_OTLP_TIMEOUT", DEFAULT_EXPORT_TIMEOUT_MS))
+        .unwrap_or(DEFAULT_EXPORT_TIMEOUT_MS);
+    Endpoint { protocol, url, defaulted, headers, compression, timeout: Duration::from_millis(timeout) }
+}
+
+/// `OTEL_BSP_*` / `OTEL_BLRP_*`: positive integers, else the OpenTelemetry default with a warning;
+/// the batch never exceeds the queue.
+fn resolve_batch(cx: &mut Ctx, prefix: &str, default_delay_ms: u64) -> BatchSettings {
+    let mut int = |name: &str, default: u64| -> u64 {
+        let key = format!("{prefix}_{name}");
+        let Some(raw) = cx.env(&key).map(str::to_string) else { return default };
+        match raw.parse::<u64>() {
+            Ok(v) if v > 0 => v,
+            _ => {
+                cx.warn(format!("{key} \"{raw}\" is not a positive integer; using {default}"));
+                default
+            }
+        }
+    };
+    let max_queue = int("MAX_QUEUE_SIZE", 2048).min(1 << 20) as usize;
+    let max_batch = (int("MAX_EXPORT_BATCH_SIZE", 512) as usize).min(max_queue);
+    let delay = Duration::from_millis(int("SCHEDULE_DELAY", default_delay_ms));
+    let export_timeout = Duration::from_millis(int("EXPORT_TIMEOUT", 30_000));
+    BatchSettings { max_queue, max_batch, delay, export_timeout }
+}
+
+fn ratio_arg(cx: &mut Ctx) -> f64 {
+    let Some(raw) = cx.env("OTEL_TRACES_SAMPLER_ARG").map(str::to_string) else { return 1.0 };
+    match raw.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => v,
+        _ => {
+            cx.warn(format!("OTEL_TRACES_SAMPLER_ARG \"{raw}\" is not a ratio between 0 and 1; using 1.0"));
+            1.0
+        }
+    }
+}
+
+/// Priority: config `sampleRate` (a parent-based ratio on root spans) > OTEL_TRACES_SAMPLER(_ARG)
+/// > keep everything.
+fn resolve_sampling(cx: &mut Ctx) -> Sampling {
+    match cx.otel.get("sampleRate") {
+        None | Some(Value::Null) => {}
+        Some(Value::Number(n)) if n.as_f64().is_some_and(|v| (0.0..=1.0).contains(&v)) => {
+            let ratio = n.as_f64().unwrap_or(1.0);
+            return Sampling { ratio, parent_based: true, source: "diagnostics.otel.sampleRate" };
+        }
+        Some(other) => cx.warn(format!(
+            "diagnostics.otel.sampleRate must be a number from 0.0 to 1.0, got {}; ignoring it",
+            match other {
+                Value::Number(n) => n.to_string(),
+                v => type_name(v).to_string(),
+            }
+        )),
+    }
+    let source = "OTEL_TRACES_SAMPLER";
+    let Some(name) = cx.env(source).map(str::to_ascii_lowercase) else {
+        return Sampling { ratio: 1.0, parent_based: true, source: "default" };
+    };
+    let (ratio, parent_based) = match name.as_str() {
+        "always_on" => (1.0, false),
+        "always_off" => (0.0, false),
+        "traceidratio" => (ratio_arg(cx), false),
+        "parentbased_always_on" => (1.0, true),
+        "parentbased_always_off" => (0.0, true),
+        "parentbased_traceidratio" => (ratio_arg(cx), true),
+        other => {
+            cx.warn(format!(
+                "OTEL_TRACES_SAMPLER \"{other}\" is not supported (always_on, always_off, traceidratio, parentbased_*); keeping every trace"
+            ));
+            (1.0, true)
+        }
+    };
+    Sampling { ratio, parent_based, source }
+}
+
+fn resolve_traces(cx: &mut Ctx) -> TraceSettings {
+    let endpoint = resolve_endpoint(cx, Signal::Traces);
+    let sampling = resolve_sampling(cx);
+    let batch = resolve_batch(cx, "OTEL_BSP", 5_000);
+    let session_hash_salt = cx.env("OPENCLAW_OTEL_SESSION_HASH_SALT").map(str::to_string);
+    let latest_gen_ai = cx
+        .env("OTEL_SEMCONV_STABILITY_OPT_IN")
+        .is_some_and(|v| v.split(',').any(|x| x.trim() == "gen_ai_latest_experimental"));
+    TraceSettings { endpoint, sampling, batch, session_hash_salt, latest_gen_ai }
+}
+
+fn resolve_logs(cx: &mut Ctx) -> LogSettings {
+    let exporter = match cx.otel.get("logsExporter") {
+        None | Some(Value::Null) => "otlp".to_string(),
+        Some(Value::String(s)) if ["otlp", "stdout", "both"].contains(&s.trim().to_ascii_lowercase().as_str()) => {
+            s.trim().to_ascii_lowercase()
+        }
+        Some(other) => {
+            cx.warn(format!(
+                "diagnostics.otel.logsExporter must be \"otlp\", \"stdout\" or \"both\", got {}; using \"otlp\"",
+                match other {
+                    Value::String(s) => format!("\"{s}\""),
+                    v => type_name(v).to_string(),
+                }
+            ));
+            "otlp".to_string()
+        }
+    };
+    let endpoint = (exporter != "stdout").then(|| resolve_endpoint(cx, Signal::Logs));
+    let capture_content = match cx.otel.get("captureContent") {
+        Some(Value::Bool(b)) => *b,
+        // The object form selects content classes for model and tool spans, which we never export.
+        None | Some(Value::Null) | Some(Value::Object(_)) => false,
+        Some(other) => {
+            cx.warn(format!("diagnostics.otel.captureContent must be true or false, got {}; using false", type_name(other)));
+            false
+        }
+    };
+    let batch = resolve_batch(cx, "OTEL_BLRP", 1_000);
+    LogSettings { endpoint, stdout: exporter != "otlp", capture_content, batch }
 }
 
 fn sdk_disabled(cx: &mut Ctx) -> bool {
@@ -249,12 +465,13 @@ fn parse_protocol(s: &str) -> Option<Protocol> {
     }
 }
 
-/// Priority: config `protocol` > OTEL_EXPORTER_OTLP_METRICS_PROTOCOL > OTEL_EXPORTER_OTLP_PROTOCOL > http/protobuf.
-fn resolve_protocol(cx: &mut Ctx) -> Protocol {
+/// Priority: config `protocol` > OTEL_EXPORTER_OTLP_<SIGNAL>_PROTOCOL > OTEL_EXPORTER_OTLP_PROTOCOL > http/protobuf.
+fn resolve_protocol(cx: &mut Ctx, signal: Signal) -> Protocol {
+    let per_signal = format!("OTEL_EXPORTER_OTLP_{}_PROTOCOL", signal.env_infix());
     let candidates = [
-        ("diagnostics.otel.protocol", cx.cfg_str("protocol")),
-        ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", cx.env("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL").map(str::to_string)),
-        ("OTEL_EXPORTER_OTLP_PROTOCOL", cx.env("OTEL_EXPORTER_OTLP_PROTOCOL").map(str::to_string)),
+        ("diagnostics.otel.protocol".to_string(), cx.cfg_str("protocol")),
+        (per_signal.clone(), cx.env(&per_signal).map(str::to_string)),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL".to_string(), cx.env("OTEL_EXPORTER_OTLP_PROTOCOL").map(str::to_string)),
     ];
     for (key, value) in candidates {
         if let Some(v) = value {
@@ -286,9 +503,9 @@ fn check_url(url: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// A shared base endpoint becomes the metrics URL: `/v1/metrics` is appended, and a base that
-/// already ends in a signal path has that last segment replaced by `metrics`.
-pub fn metrics_url_from_base(base: &str, protocol: Protocol) -> String {
+/// A shared base endpoint becomes a signal's URL: `/v1/<signal>` is appended, and a base that
+/// already ends in a signal path has that last segment replaced.
+pub fn url_from_base(base: &str, protocol: Protocol, signal: Signal) -> String {
     let base = base.trim_end_matches('/');
     if protocol == Protocol::Grpc {
         return base.to_string();
@@ -296,25 +513,27 @@ pub fn metrics_url_from_base(base: &str, protocol: Protocol) -> String {
     let cut = base.find(['?', '#']).unwrap_or(base.len());
     let (path, suffix) = base.split_at(cut);
     let lower = path.to_ascii_lowercase();
-    for signal in ["/v1/traces", "/v1/metrics", "/v1/logs"] {
-        if lower.ends_with(signal) {
-            let stem = &path[..path.len() - signal.len()];
-            return format!("{stem}/v1/metrics{suffix}");
+    for tail in ["/v1/traces", "/v1/metrics", "/v1/logs"] {
+        if lower.ends_with(tail) {
+            let stem = &path[..path.len() - tail.len()];
+            return format!("{stem}/v1/{}{suffix}", signal.as_str());
         }
     }
-    format!("{path}/v1/metrics{suffix}")
+    format!("{path}/v1/{}{suffix}", signal.as_str())
 }
 
-/// Priority: config `metricsEndpoint` > OTEL_EXPORTER_OTLP_METRICS_ENDPOINT (both exact URLs) >
+/// Priority: config `<signal>Endpoint` > OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT (both exact URLs) >
 /// config `endpoint` > OTEL_EXPORTER_OTLP_ENDPOINT (bases) > localhost default.
-fn resolve_metrics_url(cx: &mut Ctx, protocol: Protocol) -> (String, bool) {
+fn resolve_url(cx: &mut Ctx, protocol: Protocol, signal: Signal) -> (String, bool) {
+    let cfg_key = format!("{}Endpoint", signal.as_str());
+    let env_key = format!("OTEL_EXPORTER_OTLP_{}_ENDPOINT", signal.env_infix());
     let exact = [
-        ("diagnostics.otel.metricsEndpoint", cx.cfg_str("metricsEndpoint")),
-        ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", cx.env("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT").map(str::to_string)),
+        (format!("diagnostics.otel.{cfg_key}"), cx.cfg_str(&cfg_key)),
+        (env_key.clone(), cx.env(&env_key).map(str::to_string)),
     ];
     let bases = [
-        ("diagnostics.otel.endpoint", cx.cfg_str("endpoint")),
-        ("OTEL_EXPORTER_OTLP_ENDPOINT", cx.env("OTEL_EXPORTER_OTLP_ENDPOINT").map(str::to_string)),
+        ("diagnostics.otel.endpoint".to_string(), cx.cfg_str("endpoint")),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT".to_string(), cx.env("OTEL_EXPORTER_OTLP_ENDPOINT").map(str::to_string)),
     ];
     let candidates = exact
         .into_iter()
@@ -330,10 +549,10 @@ fn resolve_metrics_url(cx: &mut Ctx, protocol: Protocol) -> (String, bool) {
             ));
             continue;
         }
-        let url = if is_exact { url } else { metrics_url_from_base(&url, protocol) };
+        let url = if is_exact { url } else { url_from_base(&url, protocol, signal) };
         return (url, false);
     }
-    (metrics_url_from_base(default_base, protocol), true)
+    (url_from_base(default_base, protocol, signal), true)
 }
 
 /// A URL fit for logs: no user info, no query, no fragment.
@@ -395,11 +614,12 @@ fn parse_pairs(cx: &mut Ctx, source: &str, raw: &str, what: &str) -> Vec<(String
     out
 }
 
-/// Headers: OTEL_EXPORTER_OTLP_HEADERS, overridden by OTEL_EXPORTER_OTLP_METRICS_HEADERS,
+/// Headers: OTEL_EXPORTER_OTLP_HEADERS, overridden by OTEL_EXPORTER_OTLP_<SIGNAL>_HEADERS,
 /// overridden by config `headers`. Names are lower-cased; values are never logged.
-fn resolve_headers(cx: &mut Ctx) -> Vec<(String, String)> {
+fn resolve_headers(cx: &mut Ctx, signal: Signal) -> Vec<(String, String)> {
     let mut merged: BTreeMap<String, String> = BTreeMap::new();
-    for key in ["OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_METRICS_HEADERS"] {
+    let per_signal = format!("OTEL_EXPORTER_OTLP_{}_HEADERS", signal.env_infix());
+    for key in ["OTEL_EXPORTER_OTLP_HEADERS", per_signal.as_str()] {
         if let Some(raw) = cx.env(key).map(str::to_string) {
             for (k, v) in parse_pairs(cx, key, &raw, "header") {
                 merged.insert(k.to_ascii_lowercase(), v);
@@ -489,16 +709,6 @@ fn resolve_interval(cx: &mut Ctx) -> Duration {
     Duration::from_millis(ms.max(MIN_INTERVAL_MS))
 }
 
-/// One request's timeout: OTEL_EXPORTER_OTLP_METRICS_TIMEOUT > OTEL_EXPORTER_OTLP_TIMEOUT >
-/// 10 s, further capped by OTEL_METRIC_EXPORT_TIMEOUT and by the interval.
-fn resolve_timeout(cx: &mut Ctx, interval: Duration) -> Duration {
-    let request = env_millis(cx, "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", DEFAULT_EXPORT_TIMEOUT_MS)
-        .or_else(|| env_millis(cx, "OTEL_EXPORTER_OTLP_TIMEOUT", DEFAULT_EXPORT_TIMEOUT_MS))
-        .unwrap_or(DEFAULT_EXPORT_TIMEOUT_MS);
-    let export = env_millis(cx, "OTEL_METRIC_EXPORT_TIMEOUT", 30_000).unwrap_or(30_000);
-    Duration::from_millis(request.min(export)).min(interval)
-}
-
 fn valid_prefix(p: &str) -> bool {
     p.is_empty()
         || (p.len() <= 128
@@ -541,8 +751,9 @@ fn resolve_temporality(cx: &mut Ctx) -> TemporalityPref {
     }
 }
 
-fn resolve_compression(cx: &mut Ctx) -> Compression {
-    for key in ["OTEL_EXPORTER_OTLP_METRICS_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION"] {
+fn resolve_compression(cx: &mut Ctx, signal: Signal) -> Compression {
+    let per_signal = format!("OTEL_EXPORTER_OTLP_{}_COMPRESSION", signal.env_infix());
+    for key in [per_signal.as_str(), "OTEL_EXPORTER_OTLP_COMPRESSION"] {
         match cx.env(key).map(str::to_ascii_lowercase).as_deref() {
             None => continue,
             Some("gzip") => return Compression::Gzip,
@@ -708,5 +919,75 @@ mod tests {
         let (s, w) = enabled(json!({"enabled": true, "endpoint": "http://x", "metrics": "yes"}), &[]);
         assert!(s.metrics);
         assert!(w[0].contains("diagnostics.otel.metrics"));
+    }
+
+    #[test]
+    fn signals_resolve_their_own_endpoints() {
+        let (s, _) = enabled(json!({"enabled": true, "endpoint": "http://c:4318", "logs": true}), &[]);
+        let t = s.traces.expect("traces default on");
+        assert_eq!(t.endpoint.url, "http://c:4318/v1/traces");
+        let l = s.logs.expect("logs on");
+        assert_eq!(l.endpoint.expect("otlp logs").url, "http://c:4318/v1/logs");
+        assert!(!l.stdout);
+        let (s, _) = enabled(
+            json!({"enabled": true, "endpoint": "http://c:4318", "tracesEndpoint": "http://t:1/x", "logs": true, "logsExporter": "stdout"}),
+            &[("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc"), ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "x-t=1")],
+        );
+        let t = s.traces.expect("traces");
+        assert_eq!((t.endpoint.url.as_str(), t.endpoint.protocol), ("http://t:1/x", Protocol::Grpc));
+        assert_eq!(t.endpoint.headers, vec![("x-t".to_string(), "1".to_string())]);
+        assert_eq!(s.protocol, Protocol::HttpProtobuf, "the metrics protocol is unaffected");
+        assert!(s.headers.is_empty());
+        let l = s.logs.expect("logs");
+        assert!(l.endpoint.is_none() && l.stdout);
+        let (s, _) = enabled(json!({"enabled": true, "endpoint": "http://c", "traces": false, "logs": true, "logsExporter": "both"}), &[]);
+        assert!(s.traces.is_none());
+        let l = s.logs.expect("logs");
+        assert!(l.endpoint.is_some() && l.stdout);
+        let r = resolve(&json!({"enabled": true, "otel": {"enabled": true, "metrics": false, "traces": false}}), &env(&[]));
+        assert!(matches!(r.outcome, Outcome::Disabled { level: Level::Warn, .. }));
+    }
+
+    #[test]
+    fn sampling_priority_and_fallbacks() {
+        let sampling = |otel: Value, e: &[(&str, &str)]| {
+            let (s, w) = enabled(otel, e);
+            (s.traces.expect("traces").sampling, w)
+        };
+        let (x, _) = sampling(json!({"enabled": true, "endpoint": "http://x", "sampleRate": 0.25}), &[("OTEL_TRACES_SAMPLER", "always_off")]);
+        assert_eq!((x.ratio, x.parent_based, x.source), (0.25, true, "diagnostics.otel.sampleRate"));
+        let (x, w) = sampling(json!({"enabled": true, "endpoint": "http://x", "sampleRate": 2}), &[("OTEL_TRACES_SAMPLER", "traceidratio"), ("OTEL_TRACES_SAMPLER_ARG", "0.5")]);
+        assert_eq!((x.ratio, x.parent_based), (0.5, false));
+        assert!(w.iter().any(|m| m.contains("sampleRate must be a number from 0.0 to 1.0, got 2")), "{w:?}");
+        let (x, _) = sampling(json!({"enabled": true, "endpoint": "http://x"}), &[("OTEL_TRACES_SAMPLER", "parentbased_always_off")]);
+        assert_eq!((x.ratio, x.parent_based), (0.0, true));
+        let (x, w) = sampling(json!({"enabled": true, "endpoint": "http://x"}), &[("OTEL_TRACES_SAMPLER", "jaeger_remote")]);
+        assert_eq!((x.ratio, x.parent_based), (1.0, true));
+        assert!(w[0].contains("jaeger_remote"));
+        let (x, _) = sampling(json!({"enabled": true, "endpoint": "http://x"}), &[]);
+        assert_eq!((x.ratio, x.source), (1.0, "default"));
+    }
+
+    #[test]
+    fn batch_limits_from_env() {
+        let (s, w) = enabled(
+            json!({"enabled": true, "endpoint": "http://x", "logs": true}),
+            &[("OTEL_BSP_MAX_QUEUE_SIZE", "100"), ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "500"), ("OTEL_BSP_SCHEDULE_DELAY", "-1"), ("OTEL_BLRP_SCHEDULE_DELAY", "250")],
+        );
+        let b = s.traces.expect("traces").batch;
+        assert_eq!((b.max_queue, b.max_batch, b.delay), (100, 100, Duration::from_millis(5000)));
+        assert!(w.iter().any(|m| m.contains("OTEL_BSP_SCHEDULE_DELAY \"-1\"")), "{w:?}");
+        assert_eq!(s.logs.expect("logs").batch.delay, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn logs_exporter_and_capture_content() {
+        let (s, w) = enabled(json!({"enabled": true, "endpoint": "http://x", "logs": true, "logsExporter": "file", "captureContent": "yes"}), &[]);
+        let l = s.logs.expect("logs");
+        assert!(l.endpoint.is_some() && !l.stdout && !l.capture_content);
+        assert!(w.iter().any(|m| m.contains("logsExporter must be")), "{w:?}");
+        assert!(w.iter().any(|m| m.contains("captureContent must be")), "{w:?}");
+        let (s, _) = enabled(json!({"enabled": true, "endpoint": "http://x", "logs": true, "captureContent": true}), &[]);
+        assert!(s.logs.expect("logs").capture_content);
     }
 }

@@ -68,10 +68,6 @@ pub struct Counters {
     pub ignored: AtomicU64,
     pub dropped: AtomicU64,
     pub late: AtomicU64,
-    pub exports_ok: AtomicU64,
-    pub exports_failed: AtomicU64,
-    pub last_success_unix_ms: AtomicU64,
-    pub last_failure_unix_ms: AtomicU64,
 }
 
 pub fn unix_ms() -> u64 {

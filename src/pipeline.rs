@@ -1,21 +1,23 @@
 //! One exporter generation: its tokio runtime, meter provider, periodic reader, recording
 //! worker and health. `start` never fails the host; `flush` and `shutdown` are bounded.
 
-use crate::config::{redact_url, Compression, Level, Protocol, Settings, TemporalityPref};
-use crate::health::{categorize, unix_ms, Counters, Logs, RateLimited};
+use crate::batch::Batcher;
+use crate::config::{redact_url, Endpoint, Level, Settings, Signal, TemporalityPref};
+use crate::event::{parse, Malformed};
+use crate::export::{log_exporter, metric_exporter, span_exporter, Guard, GuardedMetrics, LogItem, LogSink, Reporter, SignalHealth, SpanSink};
+use crate::health::{Counters, RateLimited};
+use crate::logs::LogMapper;
 use crate::record::{Outcome, Recorder, Trust};
+use crate::spans::Tracer;
 use opentelemetry::metrics::MeterProvider;
 use opentelemetry::KeyValue;
-use opentelemetry_otlp::{MetricExporter, RetryPolicy, WithExportConfig, WithHttpConfig, WithTonicConfig};
-use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
-use opentelemetry_sdk::metrics::data::ResourceMetrics;
-use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
 use opentelemetry_sdk::resource::TelemetryResourceDetector;
+use opentelemetry_sdk::trace::SpanData;
 use opentelemetry_sdk::Resource;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -48,164 +50,21 @@ pub struct HostInfo {
     pub subscription: String,
 }
 
-/// The HTTP client for the OTLP exporter: reqwest, but it remembers why a request failed
-/// (the exporter reduces every transport failure to "network error").
-struct DiagnosingClient {
-    inner: reqwest::Client,
-    shared: Arc<Shared>,
-}
-
-impl std::fmt::Debug for DiagnosingClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("DiagnosingClient")
-    }
-}
-
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let s_text = s.to_string();
-        if !text.contains(&s_text) {
-            text.push_str(": ");
-            text.push_str(&s_text);
-        }
-        source = s.source();
-    }
-    text
-}
-
-#[async_trait::async_trait]
-impl opentelemetry_http::HttpClient for DiagnosingClient {
-    async fn send_bytes(
-        &self,
-        request: opentelemetry_http::Request<opentelemetry_http::Bytes>,
-    ) -> Result<opentelemetry_http::Response<opentelemetry_http::Bytes>, opentelemetry_http::HttpError> {
-        let result = opentelemetry_http::HttpClient::send_bytes(&self.inner, request).await;
-        if let Err(e) = &result {
-            if let Ok(mut slot) = self.shared.transport_error.lock() {
-                *slot = Some(error_chain(e.as_ref()));
-            }
-        }
-        result
-    }
-}
-
-/// Wraps the OTLP exporter: runs it on our runtime with a hard timeout, aborts it when the
-/// shutdown deadline passes, and turns failures into rate-limited warnings.
-struct GuardedExporter {
-    inner: MetricExporter,
-    handle: tokio::runtime::Handle,
-    timeout: Duration,
-    cancel: watch::Receiver<bool>,
-    temporality: Temporality,
-    url: String,
-    shared: Arc<Shared>,
-}
-
-impl GuardedExporter {
-    fn note(&self, result: &OTelSdkResult) {
-        let c = &self.shared.counters;
-        match result {
-            Ok(()) => {
-                c.exports_ok.fetch_add(1, Relaxed);
-                c.last_success_unix_ms.store(unix_ms(), Relaxed);
-                let failed = self.shared.failing_streak.swap(0, Relaxed);
-                if failed > 0 {
-                    self.shared.logs.push(
-                        Level::Info,
-                        format!("diagnostics-otel: metrics export to {} recovered after {failed} failed attempt(s)", self.url),
-                    );
-                }
-            }
-            Err(e) => {
-                c.exports_failed.fetch_add(1, Relaxed);
-                c.last_failure_unix_ms.store(unix_ms(), Relaxed);
-                self.shared.failing_streak.fetch_add(1, Relaxed);
-                let transport = self.shared.transport_error.lock().ok().and_then(|mut s| s.take());
-                let text = match transport {
-                    Some(t) => format!("{e}: {t}"),
-                    None => e.to_string(),
-                };
-                let category = categorize(&text);
-                self.shared.report_exporter_failure(category);
-                let detail: String = text.replace(&self.shared.raw_url, &self.url).chars().take(300).collect();
-                if let Ok(mut last) = self.shared.last_error.lock() {
-                    *last = Some(format!("{category}: {detail}"));
-                }
-                if category == "cancelled at shutdown" {
-                    self.shared.logs.push(
-                        Level::Warn,
-                        format!("diagnostics-otel: final metrics export to {} abandoned at the stop deadline (the collector did not answer); this generation's last interval of data is lost", self.url),
-                    );
-                } else if let Some(n) = self.shared.export_warning.due() {
-                    self.shared.logs.push(
-                        Level::Warn,
-                        format!(
-                            "diagnostics-otel: metrics export to {} failed: {category} ({detail}); {n} failure(s) since the last warning; data is kept and retried at the next interval",
-                            self.url
-                        ),
-                    );
-                }
-            }
-        }
-    }
-}
-
-impl PushMetricExporter for GuardedExporter {
-    async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
-        if *self.cancel.borrow() {
-            let r = Err(OTelSdkError::InternalFailure("skipped: shutdown deadline reached".into()));
-            self.note(&r);
-            return r;
-        }
-        let mut cancel = self.cancel.clone();
-        let result = self.handle.block_on(async {
-            tokio::select! {
-                r = tokio::time::timeout(self.timeout, self.inner.export(metrics)) => {
-                    r.unwrap_or(Err(OTelSdkError::Timeout(self.timeout)))
-                }
-                _ = cancel.wait_for(|c| *c) => {
-                    Err(OTelSdkError::InternalFailure("aborted: shutdown deadline reached".into()))
-                }
-            }
-        });
-        self.note(&result);
-        result
-    }
-
-    fn force_flush(&self) -> OTelSdkResult {
-        Ok(())
-    }
-
-    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        let _guard = self.handle.enter();
-        self.inner.shutdown_with_timeout(timeout)
-    }
-
-    fn temporality(&self) -> Temporality {
-        self.temporality
-    }
-}
-
-/// State shared by the JS-facing handle, the recording thread and the exporter.
+/// State shared by the JS-facing handle, the recording thread and the exporters.
 pub struct Shared {
     pub counters: Counters,
-    pub logs: Logs,
+    pub reporter: Arc<Reporter>,
     malformed_warning: RateLimited,
     dropped_warning: RateLimited,
-    export_warning: RateLimited,
-    failing_streak: std::sync::atomic::AtomicU64,
-    pub last_error: Mutex<Option<String>>,
-    /// The cause of the latest failed HTTP request, for the next export report.
-    transport_error: Mutex<Option<String>>,
     /// Bytes of event JSON waiting for the recording thread (bounded by QUEUE_MAX_BYTES).
     queued_bytes: std::sync::atomic::AtomicUsize,
-    /// `openclaw.telemetry.exporter.events`, for our own exporter's lifecycle.
-    exporter_events: OnceLock<opentelemetry::metrics::Counter<f64>>,
-    /// Failure categories already counted: like the official plugin, each once per generation.
-    reported_failures: Mutex<Vec<&'static str>>,
-    raw_url: String,
+    pub metrics_health: Arc<SignalHealth>,
+    pub traces_health: Arc<SignalHealth>,
+    pub logs_health: Arc<SignalHealth>,
+    pub spans: OnceLock<Arc<Batcher<SpanData>>>,
+    pub log_records: OnceLock<Arc<Batcher<LogItem>>>,
+    /// Spans the sampler left out.
+    pub spans_sampled_out: OnceLock<Arc<AtomicU64>>,
 }
 
 struct Running {
@@ -230,73 +89,15 @@ fn temporality_of(p: TemporalityPref) -> Temporality {
     }
 }
 
-fn build_exporter(s: &Settings, rt: &tokio::runtime::Runtime, shared: &Arc<Shared>) -> Result<MetricExporter, String> {
-    let temporality = temporality_of(s.temporality);
-    let built = match s.protocol {
-        Protocol::HttpProtobuf | Protocol::HttpJson => {
-            let protocol = if s.protocol == Protocol::HttpJson {
-                opentelemetry_otlp::Protocol::HttpJson
-            } else {
-                opentelemetry_otlp::Protocol::HttpBinary
-            };
-            let headers: HashMap<String, String> = s.headers.iter().cloned().collect();
-            let client = reqwest::Client::builder()
-                .build()
-                .map_err(|e| format!("could not build the HTTP client: {e}"))?;
-            let b = MetricExporter::builder()
-                .with_http()
-                .with_http_client(DiagnosingClient { inner: client, shared: shared.clone() })
-                .with_protocol(protocol)
-                .with_endpoint(s.metrics_url.clone())
-                .with_timeout(s.export_timeout)
-                .with_headers(headers)
-                .with_retry_policy(RetryPolicy::disabled())
-                .with_temporality(temporality);
-            let b = match s.compression {
-                Compression::Gzip => b.with_compression(opentelemetry_otlp::Compression::Gzip),
-                Compression::None => b,
-            };
-            // reqwest's async client spawns its connection tasks on the current runtime.
-            let _guard = rt.enter();
-            b.build()
-        }
-        Protocol::Grpc => {
-            let mut metadata = opentelemetry_otlp::tonic_types::metadata::MetadataMap::new();
-            for (k, v) in &s.headers {
-                if let (Ok(k), Ok(v)) = (
-                    k.parse::<tonic_key::Key>(),
-                    v.parse::<tonic_key::Value>(),
-                ) {
-                    metadata.insert(k, v);
-                }
-            }
-            let mut b = MetricExporter::builder()
-                .with_tonic()
-                .with_protocol(opentelemetry_otlp::Protocol::Grpc)
-                .with_endpoint(s.metrics_url.clone())
-                .with_timeout(s.export_timeout)
-                .with_metadata(metadata)
-                .with_retry_policy(RetryPolicy::disabled())
-                .with_temporality(temporality);
-            if s.compression == Compression::Gzip {
-                b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
-            }
-            if s.metrics_url.starts_with("https://") {
-                b = b.with_tls_config(
-                    opentelemetry_otlp::tonic_types::transport::ClientTlsConfig::new().with_webpki_roots(),
-                );
-            }
-            // tonic's channel spawns its worker on the current runtime.
-            let _guard = rt.enter();
-            b.build()
-        }
-    };
-    built.map_err(|e| e.to_string())
-}
-
-mod tonic_key {
-    pub type Key = tonic::metadata::MetadataKey<tonic::metadata::Ascii>;
-    pub type Value = tonic::metadata::MetadataValue<tonic::metadata::Ascii>;
+fn metrics_endpoint(s: &Settings) -> Endpoint {
+    Endpoint {
+        protocol: s.protocol,
+        url: s.metrics_url.clone(),
+        defaulted: s.endpoint_defaulted,
+        headers: s.headers.clone(),
+        compression: s.compression,
+        timeout: s.export_timeout,
+    }
 }
 
 fn resource(s: &Settings, host: &HostInfo) -> Resource {
@@ -316,43 +117,100 @@ fn resource(s: &Settings, host: &HostInfo) -> Resource {
 }
 
 fn describe(s: &Settings, host: &HostInfo) -> String {
-    let mut not_exported = Vec::new();
-    if s.traces_requested {
-        not_exported.push("traces");
+    let mut parts = Vec::new();
+    if s.metrics {
+        parts.push(format!(
+            "metrics via OTLP {} to {} every {}s (temporality={})",
+            s.protocol.as_str(),
+            redact_url(&s.metrics_url),
+            s.interval.as_secs_f64(),
+            match s.temporality {
+                TemporalityPref::Cumulative => "cumulative",
+                TemporalityPref::Delta => "delta",
+                TemporalityPref::LowMemory => "lowmemory",
+            }
+        ));
     }
-    if s.logs_requested {
-        not_exported.push("logs");
+    if let Some(t) = &s.traces {
+        let sampling = if t.sampling.ratio >= 1.0 && t.sampling.parent_based {
+            String::new()
+        } else {
+            format!(", sampling {}{} from {}", t.sampling.ratio, if t.sampling.parent_based { " parent-based" } else { "" }, t.sampling.source)
+        };
+        parts.push(format!("traces via OTLP {} to {}{sampling}", t.endpoint.protocol.as_str(), redact_url(&t.endpoint.url)));
     }
-    let note = if not_exported.is_empty() {
-        String::new()
-    } else {
-        format!("; {} requested but not implemented in this version", not_exported.join(" and "))
-    };
+    if let Some(l) = &s.logs {
+        let mut to = Vec::new();
+        if let Some(e) = &l.endpoint {
+            to.push(format!("OTLP {} to {}", e.protocol.as_str(), redact_url(&e.url)));
+        }
+        if l.stdout {
+            to.push("stdout (JSON lines)".into());
+        }
+        parts.push(format!("logs via {}{}", to.join(" and "), if l.capture_content { " with bodies" } else { " without bodies" }));
+    }
     format!(
-        "diagnostics-otel: exporting metrics via OTLP {} to {} every {}s (service.name={}, temporality={}, events via {}){}",
-        s.protocol.as_str(),
-        redact_url(&s.metrics_url),
-        s.interval.as_secs_f64(),
+        "diagnostics-otel: exporting {} (service.name={}, events via {})",
+        parts.join("; "),
         s.service_name,
-        match s.temporality {
-            TemporalityPref::Cumulative => "cumulative",
-            TemporalityPref::Delta => "delta",
-            TemporalityPref::LowMemory => "lowmemory",
-        },
         if host.subscription.is_empty() { "unknown" } else { &host.subscription },
-        note
     )
 }
 
 /// A batch line's trust digit and JSON; a line without a digit counts as untrusted.
 fn split_trust(line: &str) -> (Trust, &str) {
     match line.as_bytes().first() {
-        Some(d @ b'0'..=b'3') => (Trust::from_bits(u32::from(d - b'0')), &line[1..]),
+        Some(d @ b'0'..=b'7') => (Trust::from_bits(u32::from(d - b'0')), &line[1..]),
         _ => (Trust::default(), line),
     }
 }
 
-fn worker(rx: Receiver<Msg>, recorder: Recorder, shared: Arc<Shared>, done: SyncSender<()>) {
+/// Everything the recording thread feeds: metrics always (the exporter's own events live
+/// there), spans and log records when those signals are on.
+struct Feeds {
+    recorder: Recorder,
+    spans: Option<(Tracer, Arc<Batcher<SpanData>>)>,
+    logs: Option<(LogMapper, Arc<Batcher<LogItem>>)>,
+}
+
+impl Feeds {
+    fn record(&self, json: &str, trust: Trust) -> Outcome {
+        let ev = match parse(json) {
+            Ok(ev) => ev,
+            Err(Malformed(why)) => return Outcome::Malformed(why),
+        };
+        let mut outcome = self.recorder.record(&ev, trust);
+        if let Outcome::Malformed(_) = outcome {
+            return outcome;
+        }
+        if let Some((tracer, batcher)) = &self.spans {
+            match tracer.spans(&ev, trust) {
+                Ok((spans, decision)) => {
+                    if decision.built + decision.sampled_out > 0 {
+                        outcome = Outcome::Recorded;
+                    }
+                    for span in spans {
+                        batcher.push(span);
+                    }
+                }
+                Err(Malformed(why)) => return Outcome::Malformed(why),
+            }
+        }
+        if let Some((mapper, batcher)) = &self.logs {
+            match mapper.map(&ev, trust) {
+                Ok(Some(item)) => {
+                    batcher.push(item);
+                    outcome = Outcome::Recorded;
+                }
+                Ok(None) => {}
+                Err(Malformed(why)) => return Outcome::Malformed(why),
+            }
+        }
+        outcome
+    }
+}
+
+fn worker(rx: Receiver<Msg>, feeds: Feeds, shared: Arc<Shared>, done: SyncSender<()>) {
     let c = &shared.counters;
     for msg in rx {
         match msg {
@@ -360,7 +218,7 @@ fn worker(rx: Receiver<Msg>, recorder: Recorder, shared: Arc<Shared>, done: Sync
                 shared.queued_bytes.fetch_sub(lines.len(), Relaxed);
                 for line in lines.split('\n').filter(|l| !l.is_empty()) {
                     let (trust, json) = split_trust(line);
-                    match catch_unwind(AssertUnwindSafe(|| recorder.record_json(json, trust))) {
+                    match catch_unwind(AssertUnwindSafe(|| feeds.record(json, trust))) {
                         Ok(Outcome::Recorded) => {
                             c.recorded.fetch_add(1, Relaxed);
                         }
@@ -384,7 +242,7 @@ impl Generation {
     /// A generation that exports nothing; `summary` says why.
     pub fn inert(summary: String) -> Self {
         Generation {
-            shared: Arc::new(Shared::new(String::new())),
+            shared: Arc::new(Shared::new(None)),
             sender: Mutex::new(None),
             running: Mutex::new(None),
             summary,
@@ -392,7 +250,7 @@ impl Generation {
     }
 
     pub fn start(s: &Settings, host: &HostInfo) -> Self {
-        let shared = Arc::new(Shared::new(s.metrics_url.clone()));
+        let shared = Arc::new(Shared::new(Some(s)));
         let runtime = match tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .max_blocking_threads(2)
@@ -403,35 +261,88 @@ impl Generation {
             Ok(rt) => rt,
             Err(e) => return Self::failed(shared, format!("could not start its I/O runtime: {e}")),
         };
-        let inner = match build_exporter(s, &runtime, &shared) {
-            Ok(x) => x,
-            Err(e) => return Self::failed(shared, format!("could not build the OTLP exporter: {e}")),
-        };
         let (cancel_tx, cancel_rx) = watch::channel(false);
-        let exporter = GuardedExporter {
-            inner,
+        let guard = |health: &Arc<SignalHealth>| Guard {
             handle: runtime.handle().clone(),
-            timeout: s.export_timeout,
-            cancel: cancel_rx,
-            temporality: temporality_of(s.temporality),
-            url: redact_url(&s.metrics_url),
-            shared: shared.clone(),
+            cancel: cancel_rx.clone(),
+            reporter: shared.reporter.clone(),
+            health: health.clone(),
         };
-        let reader = PeriodicReader::builder(exporter).with_interval(s.interval).build();
-        let provider = SdkMeterProvider::builder().with_resource(resource(s, host)).with_reader(reader).build();
+        let resource = resource(s, host);
+        let mut provider = SdkMeterProvider::builder().with_resource(resource.clone());
+        if s.metrics {
+            let inner = match metric_exporter(&metrics_endpoint(s), temporality_of(s.temporality), &shared.metrics_health, &runtime) {
+                Ok(x) => x,
+                Err(e) => return Self::failed(shared, format!("could not build the OTLP metrics exporter: {e}")),
+            };
+            let exporter = GuardedMetrics {
+                inner,
+                guard: guard(&shared.metrics_health),
+                timeout: s.export_timeout,
+                temporality: temporality_of(s.temporality),
+            };
+            provider = provider.with_reader(PeriodicReader::builder(exporter).with_interval(s.interval).build());
+        }
+        let provider = provider.build();
         let recorder = Recorder::new(&provider.meter(METER_NAME), &s.metric_name_prefix);
         if let Some(counter) = recorder.counter("openclaw.telemetry.exporter.events") {
-            let _ = shared.exporter_events.set(counter);
-            shared.exporter_event("started", "configured", None);
+            shared.reporter.set_counter(counter);
+        }
+        let mut feeds = Feeds { recorder, spans: None, logs: None };
+        let mut started: Vec<Signal> = Vec::new();
+        if s.metrics {
+            started.push(Signal::Metrics);
+        }
+        if let Some(t) = &s.traces {
+            let built = span_exporter(&t.endpoint, &shared.traces_health, &runtime)
+                .and_then(|e| Batcher::start("otel-rs-spans", t.batch, SpanSink::new(e, &resource, guard(&shared.traces_health))));
+            match built {
+                Ok(b) => {
+                    let b = Arc::new(b);
+                    let _ = shared.spans.set(b.clone());
+                    let tracer = Tracer::new(t.sampling, t.session_hash_salt.clone(), t.latest_gen_ai);
+                    let _ = shared.spans_sampled_out.set(tracer.sampled_out.clone());
+                    feeds.spans = Some((tracer, b));
+                    started.push(Signal::Traces);
+                }
+                Err(e) => shared.reporter.logs.push(Level::Warn, format!("diagnostics-otel: not exporting traces: {e}")),
+            }
+        }
+        if let Some(l) = &s.logs {
+            let otlp = match &l.endpoint {
+                Some(ep) => match log_exporter(ep, &shared.logs_health, &runtime) {
+                    Ok(e) => Some((e, guard(&shared.logs_health))),
+                    Err(e) => {
+                        shared.reporter.logs.push(Level::Warn, format!("diagnostics-otel: not exporting logs via OTLP: {e}"));
+                        None
+                    }
+                },
+                None => None,
+            };
+            if otlp.is_some() || l.stdout {
+                match Batcher::start("otel-rs-logs", l.batch, LogSink::new(otlp, &resource)) {
+                    Ok(b) => {
+                        let b = Arc::new(b);
+                        let _ = shared.log_records.set(b.clone());
+                        feeds.logs = Some((LogMapper::new(l, &s.service_name), b));
+                        started.push(Signal::Logs);
+                    }
+                    Err(e) => shared.reporter.logs.push(Level::Warn, format!("diagnostics-otel: not exporting logs: {e}")),
+                }
+            }
+        }
+        for signal in &started {
+            shared.reporter.exporter_event(*signal, "started", "configured", None);
         }
         let (tx, rx) = sync_channel::<Msg>(QUEUE_CAPACITY);
         let (done_tx, done_rx) = sync_channel::<()>(1);
         let worker_shared = shared.clone();
         let spawned = std::thread::Builder::new()
             .name("otel-rs-record".into())
-            .spawn(move || worker(rx, recorder, worker_shared, done_tx));
+            .spawn(move || worker(rx, feeds, worker_shared, done_tx));
         if let Err(e) = spawned {
             let _ = provider.shutdown();
+            shared.stop_batchers(Instant::now());
             return Self::failed(shared, format!("could not start its recording thread: {e}"));
         }
         Generation {
@@ -444,7 +355,7 @@ impl Generation {
 
     fn failed(shared: Arc<Shared>, why: String) -> Self {
         let summary = format!("diagnostics-otel: not exporting: {why}");
-        shared.logs.push(Level::Warn, summary.clone());
+        shared.reporter.logs.push(Level::Warn, summary.clone());
         Generation { shared, sender: Mutex::new(None), running: Mutex::new(None), summary }
     }
 
@@ -454,8 +365,7 @@ impl Generation {
 
     /// One event (tests and simple callers); the plugin entry sends batches.
     pub fn push(&self, json: &str, trust: Trust) {
-        let digit = u32::from(trust.trusted) | (u32::from(trust.internal) << 1);
-        self.push_batch(format!("{digit}{}\n", json.replace('\n', " ")));
+        self.push_batch(format!("{}{}\n", trust.bits(), json.replace('\n', " ")));
     }
 
     /// The hot path: hand a batch of events (see `Msg::Batch`) to the recording thread, never
@@ -484,7 +394,7 @@ impl Generation {
             Err(TrySendError::Full(_)) => {
                 c.dropped.fetch_add(events, Relaxed);
                 if let Some(n) = self.shared.dropped_warning.due() {
-                    self.shared.logs.push(
+                    self.shared.reporter.logs.push(
                         Level::Warn,
                         format!("diagnostics-otel: dropped diagnostic events ({n} batch(es) since the last warning): the recording queue is full"),
                     );
@@ -536,8 +446,19 @@ impl Generation {
             Err(_) => None,
         };
         let Some(provider) = provider else { return Err("not running".into()) };
-        run_bounded(deadline, move || provider.force_flush().map_err(|e| e.to_string()))
-            .unwrap_or_else(|| Err("flush timed out".into()))
+        let shared = self.shared.clone();
+        run_bounded(deadline, move || {
+            let metrics = provider.force_flush().map_err(|e| format!("metrics: {e}"));
+            let mut late = Vec::new();
+            if shared.spans.get().is_some_and(|b| !b.flush(deadline)) {
+                late.push("spans");
+            }
+            if shared.log_records.get().is_some_and(|b| !b.flush(deadline)) {
+                late.push("log records");
+            }
+            metrics.and_then(|()| if late.is_empty() { Ok(()) } else { Err(format!("{} not exported in time", late.join(" and "))) })
+        })
+        .unwrap_or_else(|| Err("flush timed out".into()))
     }
 
     /// Stop accepting events, record what is queued, export once more, release every thread.
@@ -556,7 +477,7 @@ impl Generation {
         let Some(Running { provider, runtime, cancel, worker_done }) = running else { return Ok(()) };
         let export_budget = timeout.mul_f64(0.8);
         let _ = worker_done.recv_timeout(export_budget.saturating_sub(started.elapsed()));
-        // Abort a hanging export once the budget is spent, so the reader thread can exit.
+        // Abort hanging exports once the budget is spent, so every exporting thread can exit.
         let (finished_tx, finished_rx) = sync_channel::<()>(1);
         let remaining = export_budget.saturating_sub(started.elapsed());
         let canceller = std::thread::Builder::new().name("otel-rs-deadline".into()).spawn(move || {
@@ -564,10 +485,22 @@ impl Generation {
                 let _ = cancel.send(true);
             }
         });
-        let result = match run_bounded(deadline, move || provider.shutdown()) {
-            Some(Ok(())) => Ok(()),
+        let shared = self.shared.clone();
+        let export_deadline = started + export_budget;
+        let outcome = run_bounded(deadline, move || {
+            // Spans and logs drain in parallel with the metric reader's final export.
+            let batchers = std::thread::Builder::new()
+                .name("otel-rs-drain".into())
+                .spawn(move || shared.stop_batchers(export_deadline));
+            let metrics = provider.shutdown();
+            let drained = batchers.ok().map(|h| h.join().unwrap_or(false)).unwrap_or(false);
+            (metrics, drained)
+        });
+        let result = match outcome {
+            Some((Ok(()), true)) => Ok(()),
             // The SDK only says "Failed to shutdown"; the exporter knows why.
-            Some(Err(_)) => Err(format!("final export failed: {}", self.last_error().unwrap_or_else(|| "unknown".into()))),
+            Some((Err(_), _)) => Err(format!("final export failed: {}", self.last_error().unwrap_or_else(|| "unknown".into()))),
+            Some((Ok(()), false)) => Err("final span/log export did not finish in time".into()),
             None => Err(format!("final export did not finish within {} ms", timeout.as_millis())),
         };
         drop(finished_tx);
@@ -578,68 +511,54 @@ impl Generation {
         result
     }
 
+    /// The latest export failure of any signal.
     pub fn last_error(&self) -> Option<String> {
-        self.shared.last_error.lock().ok().and_then(|g| g.clone())
+        [&self.shared.metrics_health, &self.shared.traces_health, &self.shared.logs_health]
+            .iter()
+            .filter_map(|h| h.last_error().map(|e| (h.last_failure_unix_ms.load(Relaxed), h.signal, e)))
+            .max_by_key(|(t, _, _)| *t)
+            .map(|(_, signal, e)| if signal == Signal::Metrics { e } else { format!("{}: {e}", signal.as_str()) })
     }
 }
 
 impl Shared {
-    fn exporter_event(&self, status: &'static str, reason: &'static str, category: Option<&str>) {
-        let Some(counter) = self.exporter_events.get() else { return };
-        let mut attrs = vec![
-            KeyValue::new("openclaw.exporter", "diagnostics-otel"),
-            KeyValue::new("openclaw.signal", "metrics"),
-            KeyValue::new("openclaw.status", status),
-            KeyValue::new("openclaw.reason", reason),
-        ];
-        if let Some(c) = category {
-            attrs.push(KeyValue::new("openclaw.errorCategory", c.to_string()));
-        }
-        counter.add(1.0, &attrs);
-    }
-
-    fn report_exporter_failure(&self, category: &'static str) {
-        let first = match self.reported_failures.lock() {
-            Ok(mut seen) if !seen.contains(&category) => {
-                seen.push(category);
-                true
-            }
-            _ => false,
-        };
-        if first {
-            let slug: String = category
-                .split(|c: char| !c.is_ascii_alphanumeric())
-                .filter(|w| !w.is_empty())
-                .collect::<Vec<_>>()
-                .join("_");
-            self.exporter_event("failure", "emit_failed", Some(&slug));
-        }
-    }
-
     fn note_malformed(&self, why: &str) {
         self.counters.malformed.fetch_add(1, Relaxed);
         if let Some(n) = self.malformed_warning.due() {
-            self.logs.push(
+            self.reporter.logs.push(
                 Level::Warn,
                 format!("diagnostics-otel: skipped {n} malformed diagnostic event(s) since the last warning (latest: {why})"),
             );
         }
     }
 
-    fn new(raw_url: String) -> Self {
+    /// Final export of queued spans and log records; true when both finished by `deadline`.
+    fn stop_batchers(&self, deadline: Instant) -> bool {
+        let spans = self.spans.get().is_none_or(|b| b.shutdown(deadline));
+        let logs = self.log_records.get().is_none_or(|b| b.shutdown(deadline));
+        spans && logs
+    }
+
+    fn new(s: Option<&Settings>) -> Self {
+        let metrics_url = s.filter(|s| s.metrics).map(|s| s.metrics_url.as_str());
+        let traces_url = s.and_then(|s| s.traces.as_ref()).map(|t| t.endpoint.url.as_str());
+        let logs_url = s.and_then(|s| s.logs.as_ref()).map(|l| match (&l.endpoint, l.stdout) {
+            (Some(e), false) => e.url.clone(),
+            (Some(e), true) => format!("{} and stdout", e.url),
+            (None, _) => "stdout".to_string(),
+        });
         Shared {
             counters: Counters::default(),
-            logs: Logs::default(),
+            reporter: Arc::new(Reporter::default()),
             malformed_warning: RateLimited::default(),
             dropped_warning: RateLimited::default(),
-            export_warning: RateLimited::default(),
-            failing_streak: Default::default(),
-            last_error: Mutex::new(None),
-            transport_error: Mutex::new(None),
             queued_bytes: Default::default(),
-            exporter_events: OnceLock::new(),
-            reported_failures: Mutex::new(Vec::new()),
-            raw_url,
+            metrics_health: Arc::new(SignalHealth::new(Signal::Metrics, metrics_url)),
+            traces_health: Arc::new(SignalHealth::new(Signal::Traces, traces_url)),
+            logs_health: Arc::new(SignalHealth::new(Signal::Logs, logs_url.as_deref())),
+            spans: OnceLock::new(),
+            log_records: OnceLock::new(),
+            spans_sampled_out: OnceLock::new(),
         }
     }
 }

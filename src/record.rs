@@ -18,14 +18,20 @@ enum Instrument {
 pub struct Trust {
     pub trusted: bool,
     pub internal: bool,
+    /// The event's trace context came from OpenClaw-owned scope, even if the event is public.
+    pub trusted_trace_context: bool,
 }
 
 impl Trust {
     pub fn from_bits(bits: u32) -> Self {
-        Trust { trusted: bits & 1 != 0, internal: bits & 2 != 0 }
+        Trust { trusted: bits & 1 != 0, internal: bits & 2 != 0, trusted_trace_context: bits & 4 != 0 }
     }
 
-    fn admits(self, gate: Gate) -> bool {
+    pub fn bits(self) -> u32 {
+        u32::from(self.trusted) | (u32::from(self.internal) << 1) | (u32::from(self.trusted_trace_context) << 2)
+    }
+
+    pub(crate) fn admits(self, gate: Gate) -> bool {
         match gate {
             Gate::Any => true,
             Gate::Trusted => self.trusted,
@@ -49,7 +55,7 @@ pub enum Outcome {
 }
 
 /// The GenAI operation name of a model call (semantic conventions).
-fn gen_ai_operation(ev: &Event) -> Result<&'static str, Malformed> {
+pub(crate) fn gen_ai_operation(ev: &Event) -> Result<&'static str, Malformed> {
     if ev.text("observationUnit")?.as_deref() == Some("turn") {
         return Ok("invoke_agent");
     }
@@ -99,11 +105,19 @@ fn attribute(ev: &Event, a: &Attr) -> Result<Option<KeyValue>, Malformed> {
     Ok(Some(KeyValue::new(a.key, opentelemetry::StringValue::from(std::sync::Arc::<str>::from(value)))))
 }
 
-fn holds(ev: &Event, when: When) -> Result<bool, Malformed> {
+pub(crate) fn holds(ev: &Event, when: When) -> Result<bool, Malformed> {
     Ok(match when {
         When::Always => true,
         When::Is(f, values) => ev.text(f)?.is_some_and(|v| values.contains(&v.as_str())),
         When::IsNot(f, value) => ev.text(f)?.as_deref() != Some(value),
+        When::AnyOf(any) => {
+            for w in any {
+                if holds(ev, *w)? {
+                    return Ok(true);
+                }
+            }
+            false
+        }
     })
 }
 
@@ -187,10 +201,14 @@ impl Recorder {
 
     /// Decode one event and record all of its measurements, or none if any part is malformed.
     pub fn record_json(&self, json: &str, trust: Trust) -> Outcome {
-        let ev = match parse(json) {
-            Ok(ev) => ev,
-            Err(Malformed(why)) => return Outcome::Malformed(why),
-        };
+        match parse(json) {
+            Ok(ev) => self.record(&ev, trust),
+            Err(Malformed(why)) => Outcome::Malformed(why),
+        }
+    }
+
+    /// Record all of one event's measurements, or none if any part is malformed.
+    pub fn record(&self, ev: &Event, trust: Trust) -> Outcome {
         let Some(rules) = self.rules.get(ev.kind()) else { return Outcome::Ignored };
         let mut taken = Vec::with_capacity(rules.len());
         let mut memo = Memo::new();
@@ -198,7 +216,7 @@ impl Recorder {
             if !trust.admits(r.gate) {
                 continue;
             }
-            match measurement(&ev, r, &mut memo) {
+            match measurement(ev, r, &mut memo) {
                 Ok(Some((value, attrs))) => taken.push((*i, value, attrs)),
                 Ok(None) => {}
                 Err(Malformed(why)) => return Outcome::Malformed(why),

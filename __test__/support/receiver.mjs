@@ -120,3 +120,62 @@ export function latest(requests, name) {
 export function pointWith(metric, match) {
   return metric?.points.find((p) => Object.entries(match).every(([k, v]) => p.attrs[k] === v));
 }
+
+const hex = (b64) => (b64 ? Buffer.from(b64, "base64").toString("hex") : "");
+const ms = (nanos) => (nanos === undefined ? undefined : Number(BigInt(nanos) / 1000000n));
+
+/** Every decoded span, flattened, with hex ids and millisecond times. */
+export function spansOf(requests) {
+  const out = [];
+  for (const r of requests) {
+    for (const rs of r.request?.resourceSpans ?? []) {
+      const resource = attrs(rs.resource?.attributes);
+      for (const ss of rs.scopeSpans ?? []) {
+        for (const s of ss.spans ?? []) {
+          out.push({
+            name: s.name,
+            kind: s.kind,
+            traceId: hex(s.traceId),
+            spanId: hex(s.spanId),
+            parentSpanId: hex(s.parentSpanId),
+            startMs: ms(s.startTimeUnixNano),
+            endMs: ms(s.endTimeUnixNano),
+            attrs: attrs(s.attributes),
+            events: (s.events ?? []).map((e) => ({ name: e.name, attrs: attrs(e.attributes) })),
+            statusCode: s.status?.code,
+            statusMessage: s.status?.message,
+            scope: ss.scope?.name,
+            resource,
+          });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Every decoded log record, flattened. */
+export function logsOf(requests) {
+  const out = [];
+  for (const r of requests) {
+    for (const rl of r.request?.resourceLogs ?? []) {
+      const resource = attrs(rl.resource?.attributes);
+      for (const sl of rl.scopeLogs ?? []) {
+        for (const l of sl.logRecords ?? []) {
+          out.push({
+            body: l.body?.stringValue,
+            severityText: l.severityText,
+            severityNumber: l.severityNumber,
+            timeMs: ms(l.timeUnixNano),
+            traceId: hex(l.traceId),
+            spanId: hex(l.spanId),
+            attrs: attrs(l.attributes),
+            scope: sl.scope?.name,
+            resource,
+          });
+        }
+      }
+    }
+  }
+  return out;
+}

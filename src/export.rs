@@ -1,0 +1,413 @@
+//! OTLP exporters for the three signals, wrapped so that every export is bounded by a timeout,
+//! aborted at the stop deadline, and reported: per-signal health for `status()`, a rate-limited
+//! warning naming the cause, a recovery line, and `openclaw.telemetry.exporter.events`.
+
+use crate::batch::Sink;
+use crate::config::{redact_url, Compression, Endpoint, Level, Protocol, Signal};
+use crate::health::{categorize, unix_ms, Logs, RateLimited};
+use opentelemetry::KeyValue;
+use opentelemetry_otlp::{RetryPolicy, WithExportConfig, WithHttpConfig, WithTonicConfig};
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::logs::{LogBatch, LogExporter as _, SdkLogRecord};
+use opentelemetry_sdk::metrics::data::ResourceMetrics;
+use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
+use opentelemetry_sdk::metrics::Temporality;
+use opentelemetry_sdk::trace::{SpanData, SpanExporter as _};
+use opentelemetry_sdk::Resource;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// One signal's export health, shown by `status()`.
+pub struct SignalHealth {
+    pub signal: Signal,
+    /// Where it goes (credentials removed), or None when the signal is off.
+    pub destination: Option<String>,
+    raw_url: String,
+    pub exports_ok: AtomicU64,
+    pub exports_failed: AtomicU64,
+    pub last_success_unix_ms: AtomicU64,
+    pub last_failure_unix_ms: AtomicU64,
+    pub last_error: Mutex<Option<String>>,
+    failing_streak: AtomicU64,
+    warning: RateLimited,
+    /// The cause of the latest failed HTTP request (the exporter only says "network error").
+    transport_error: Arc<Mutex<Option<String>>>,
+}
+
+impl SignalHealth {
+    pub fn new(signal: Signal, url: Option<&str>) -> Self {
+        SignalHealth {
+            signal,
+            destination: url.map(|u| if u == "stdout" { u.to_string() } else { redact_url(u) }),
+            raw_url: url.unwrap_or_default().to_string(),
+            exports_ok: AtomicU64::new(0),
+            exports_failed: AtomicU64::new(0),
+            last_success_unix_ms: AtomicU64::new(0),
+            last_failure_unix_ms: AtomicU64::new(0),
+            last_error: Mutex::new(None),
+            failing_streak: AtomicU64::new(0),
+            warning: RateLimited::default(),
+            transport_error: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error.lock().ok().and_then(|g| g.clone())
+    }
+}
+
+/// `openclaw.telemetry.exporter.events` and the operator's log lines, shared by all signals.
+pub struct Reporter {
+    pub logs: Logs,
+    exporter_events: OnceLock<opentelemetry::metrics::Counter<f64>>,
+    /// Failure categories already counted per signal: like the official plugin, each once per generation.
+    reported_failures: Mutex<Vec<(Signal, &'static str)>>,
+}
+
+impl Default for Reporter {
+    fn default() -> Self {
+        Reporter { logs: Logs::default(), exporter_events: OnceLock::new(), reported_failures: Mutex::new(Vec::new()) }
+    }
+}
+
+impl Reporter {
+    pub fn set_counter(&self, counter: opentelemetry::metrics::Counter<f64>) {
+        let _ = self.exporter_events.set(counter);
+    }
+
+    pub fn exporter_event(&self, signal: Signal, status: &'static str, reason: &'static str, category: Option<&str>) {
+        let Some(counter) = self.exporter_events.get() else { return };
+        let mut attrs = vec![
+            KeyValue::new("openclaw.exporter", "diagnostics-otel"),
+            KeyValue::new("openclaw.signal", signal.as_str()),
+            KeyValue::new("openclaw.status", status),
+            KeyValue::new("openclaw.reason", reason),
+        ];
+        if let Some(c) = category {
+            attrs.push(KeyValue::new("openclaw.errorCategory", c.to_string()));
+        }
+        counter.add(1.0, &attrs);
+    }
+
+    fn report_failure(&self, signal: Signal, category: &'static str) {
+        let first = match self.reported_failures.lock() {
+            Ok(mut seen) if !seen.contains(&(signal, category)) => {
+                seen.push((signal, category));
+                true
+            }
+            _ => false,
+        };
+        if first {
+            let slug: String = category
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join("_");
+            self.exporter_event(signal, "failure", "emit_failed", Some(&slug));
+        }
+    }
+
+    /// Count one export's result; warn (rate-limited) on failure, say so on recovery.
+    pub fn note(&self, h: &SignalHealth, result: Result<(), String>) {
+        let what = h.signal.as_str();
+        let dest = h.destination.as_deref().unwrap_or("?");
+        match result {
+            Ok(()) => {
+                h.exports_ok.fetch_add(1, Relaxed);
+                h.last_success_unix_ms.store(unix_ms(), Relaxed);
+                let failed = h.failing_streak.swap(0, Relaxed);
+                if failed > 0 {
+                    self.logs.push(
+                        Level::Info,
+                        format!("diagnostics-otel: {what} export to {dest} recovered after {failed} failed attempt(s)"),
+                    );
+                }
+            }
+            Err(e) => {
+                h.exports_failed.fetch_add(1, Relaxed);
+                h.last_failure_unix_ms.store(unix_ms(), Relaxed);
+                h.failing_streak.fetch_add(1, Relaxed);
+                let transport = h.transport_error.lock().ok().and_then(|mut s| s.take());
+                let text = match transport {
+                    Some(t) => format!("{e}: {t}"),
+                    None => e,
+                };
+                let category = categorize(&text);
+                self.report_failure(h.signal, category);
+                let detail: String = if h.raw_url.is_empty() { text } else { text.replace(&h.raw_url, dest) }
+                    .chars()
+                    .take(300)
+                    .collect();
+                if let Ok(mut last) = h.last_error.lock() {
+                    *last = Some(format!("{category}: {detail}"));
+                }
+                if category == "cancelled at shutdown" {
+                    self.logs.push(
+                        Level::Warn,
+                        format!("diagnostics-otel: final {what} export to {dest} abandoned at the stop deadline (the collector did not answer); this generation's last {what} are lost"),
+                    );
+                } else if let Some(n) = h.warning.due() {
+                    let consequence = if h.signal == Signal::Metrics {
+                        "data is kept and retried at the next interval"
+                    } else {
+                        "that batch is lost; later batches are still sent"
+                    };
+                    self.logs.push(
+                        Level::Warn,
+                        format!(
+                            "diagnostics-otel: {what} export to {dest} failed: {category} ({detail}); {n} failure(s) since the last warning; {consequence}"
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The HTTP client for OTLP/HTTP: reqwest, but it remembers why a request failed.
+struct DiagnosingClient {
+    inner: reqwest::Client,
+    slot: Arc<Mutex<Option<String>>>,
+}
+
+impl std::fmt::Debug for DiagnosingClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DiagnosingClient")
+    }
+}
+
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    text
+}
+
+#[async_trait::async_trait]
+impl opentelemetry_http::HttpClient for DiagnosingClient {
+    async fn send_bytes(
+        &self,
+        request: opentelemetry_http::Request<opentelemetry_http::Bytes>,
+    ) -> Result<opentelemetry_http::Response<opentelemetry_http::Bytes>, opentelemetry_http::HttpError> {
+        let result = opentelemetry_http::HttpClient::send_bytes(&self.inner, request).await;
+        if let Err(e) = &result {
+            if let Ok(mut slot) = self.slot.lock() {
+                *slot = Some(error_chain(e.as_ref()));
+            }
+        }
+        result
+    }
+}
+
+mod tonic_key {
+    pub type Key = tonic::metadata::MetadataKey<tonic::metadata::Ascii>;
+    pub type Value = tonic::metadata::MetadataValue<tonic::metadata::Ascii>;
+}
+
+fn http_options<B: WithExportConfig + WithHttpConfig>(b: B, ep: &Endpoint, health: &SignalHealth) -> Result<B, String> {
+    let client = reqwest::Client::builder().build().map_err(|e| format!("could not build the HTTP client: {e}"))?;
+    let protocol = if ep.protocol == Protocol::HttpJson {
+        opentelemetry_otlp::Protocol::HttpJson
+    } else {
+        opentelemetry_otlp::Protocol::HttpBinary
+    };
+    let headers: HashMap<String, String> = ep.headers.iter().cloned().collect();
+    let b = b
+        .with_http_client(DiagnosingClient { inner: client, slot: health.transport_error.clone() })
+        .with_protocol(protocol)
+        .with_endpoint(ep.url.clone())
+        .with_timeout(ep.timeout)
+        .with_headers(headers)
+        .with_retry_policy(RetryPolicy::disabled());
+    Ok(match ep.compression {
+        Compression::Gzip => b.with_compression(opentelemetry_otlp::Compression::Gzip),
+        Compression::None => b,
+    })
+}
+
+fn grpc_options<B: WithExportConfig + WithTonicConfig>(b: B, ep: &Endpoint) -> B {
+    let mut metadata = opentelemetry_otlp::tonic_types::metadata::MetadataMap::new();
+    for (k, v) in &ep.headers {
+        if let (Ok(k), Ok(v)) = (k.parse::<tonic_key::Key>(), v.parse::<tonic_key::Value>()) {
+            metadata.insert(k, v);
+        }
+    }
+    let mut b = b
+        .with_protocol(opentelemetry_otlp::Protocol::Grpc)
+        .with_endpoint(ep.url.clone())
+        .with_timeout(ep.timeout)
+        .with_metadata(metadata)
+        .with_retry_policy(RetryPolicy::disabled());
+    if ep.compression == Compression::Gzip {
+        b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
+    }
+    if ep.url.starts_with("https://") {
+        b = b.with_tls_config(opentelemetry_otlp::tonic_types::transport::ClientTlsConfig::new().with_webpki_roots());
+    }
+    b
+}
+
+/// Builds one signal's OTLP exporter; reqwest and tonic spawn their tasks on `rt`.
+macro_rules! build_otlp {
+    ($builder:expr, $ep:expr, $health:expr, $rt:expr) => {{
+        let _guard = $rt.enter();
+        match $ep.protocol {
+            Protocol::HttpProtobuf | Protocol::HttpJson => http_options($builder.with_http(), $ep, $health)?.build(),
+            Protocol::Grpc => grpc_options($builder.with_tonic(), $ep).build(),
+        }
+        .map_err(|e| e.to_string())
+    }};
+}
+
+pub fn metric_exporter(
+    ep: &Endpoint,
+    temporality: Temporality,
+    health: &SignalHealth,
+    rt: &tokio::runtime::Runtime,
+) -> Result<opentelemetry_otlp::MetricExporter, String> {
+    build_otlp!(opentelemetry_otlp::MetricExporter::builder().with_temporality(temporality), ep, health, rt)
+}
+
+pub fn span_exporter(ep: &Endpoint, health: &SignalHealth, rt: &tokio::runtime::Runtime) -> Result<opentelemetry_otlp::SpanExporter, String> {
+    build_otlp!(opentelemetry_otlp::SpanExporter::builder(), ep, health, rt)
+}
+
+pub fn log_exporter(ep: &Endpoint, health: &SignalHealth, rt: &tokio::runtime::Runtime) -> Result<opentelemetry_otlp::LogExporter, String> {
+    build_otlp!(opentelemetry_otlp::LogExporter::builder(), ep, health, rt)
+}
+
+/// Runs an export future on the generation's runtime, bounded by `deadline` and the stop signal.
+fn bounded<F: std::future::Future<Output = OTelSdkResult>>(
+    handle: &tokio::runtime::Handle,
+    cancel: &watch::Receiver<bool>,
+    deadline: Instant,
+    fut: F,
+) -> Result<(), String> {
+    if *cancel.borrow() {
+        return Err("skipped: shutdown deadline reached".into());
+    }
+    let mut cancel = cancel.clone();
+    let limit = deadline.saturating_duration_since(Instant::now());
+    handle
+        .block_on(async {
+            tokio::select! {
+                r = tokio::time::timeout(limit, fut) => r.unwrap_or(Err(OTelSdkError::Timeout(limit))),
+                _ = cancel.wait_for(|c| *c) => Err(OTelSdkError::InternalFailure("aborted: shutdown deadline reached".into())),
+            }
+        })
+        .map_err(|e| e.to_string())
+}
+
+/// What every wrapped exporter needs: where to run, when to give up, whom to tell.
+#[derive(Clone)]
+pub struct Guard {
+    pub handle: tokio::runtime::Handle,
+    pub cancel: watch::Receiver<bool>,
+    pub reporter: Arc<Reporter>,
+    pub health: Arc<SignalHealth>,
+}
+
+/// The metric exporter the periodic reader calls.
+pub struct GuardedMetrics {
+    pub inner: opentelemetry_otlp::MetricExporter,
+    pub guard: Guard,
+    pub timeout: Duration,
+    pub temporality: Temporality,
+}
+
+impl PushMetricExporter for GuardedMetrics {
+    async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
+        let g = &self.guard;
+        let result = bounded(&g.handle, &g.cancel, Instant::now() + self.timeout, self.inner.export(metrics));
+        g.reporter.note(&g.health, result.clone());
+        result.map_err(OTelSdkError::InternalFailure)
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        let _guard = self.guard.handle.enter();
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn temporality(&self) -> Temporality {
+        self.temporality
+    }
+}
+
+pub struct SpanSink {
+    pub inner: opentelemetry_otlp::SpanExporter,
+    pub guard: Guard,
+}
+
+impl SpanSink {
+    pub fn new(mut inner: opentelemetry_otlp::SpanExporter, resource: &Resource, guard: Guard) -> Self {
+        opentelemetry_sdk::trace::SpanExporter::set_resource(&mut inner, resource);
+        SpanSink { inner, guard }
+    }
+}
+
+impl Sink<SpanData> for SpanSink {
+    fn export(&mut self, batch: Vec<SpanData>, deadline: Instant) -> Result<(), String> {
+        let g = &self.guard;
+        let result = bounded(&g.handle, &g.cancel, deadline, self.inner.export(batch));
+        g.reporter.note(&g.health, result.clone());
+        result
+    }
+}
+
+/// A log record ready for export, with its stdout form when stdout is on.
+pub struct LogItem {
+    pub record: SdkLogRecord,
+    pub stdout_line: Option<String>,
+}
+
+pub struct LogSink {
+    pub otlp: Option<(opentelemetry_otlp::LogExporter, Guard)>,
+    pub scope: opentelemetry::InstrumentationScope,
+}
+
+impl LogSink {
+    pub fn new(otlp: Option<(opentelemetry_otlp::LogExporter, Guard)>, resource: &Resource) -> Self {
+        let otlp = otlp.map(|(mut e, g)| {
+            opentelemetry_sdk::logs::LogExporter::set_resource(&mut e, resource);
+            (e, g)
+        });
+        LogSink { otlp, scope: opentelemetry::InstrumentationScope::builder("openclaw").build() }
+    }
+}
+
+impl Sink<LogItem> for LogSink {
+    fn export(&mut self, batch: Vec<LogItem>, deadline: Instant) -> Result<(), String> {
+        let mut out = String::new();
+        for item in &batch {
+            if let Some(line) = &item.stdout_line {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        if !out.is_empty() {
+            use std::io::Write;
+            // Errors (a closed stdout) are not ours to raise; the batch still goes to OTLP.
+            let _ = std::io::stdout().lock().write_all(out.as_bytes());
+        }
+        let Some((exporter, g)) = &self.otlp else { return Ok(()) };
+        let pairs: Vec<(&SdkLogRecord, &opentelemetry::InstrumentationScope)> =
+            batch.iter().map(|i| (&i.record, &self.scope)).collect();
+        let result = bounded(&g.handle, &g.cancel, deadline, exporter.export(LogBatch::new(&pairs)));
+        g.reporter.note(&g.health, result.clone());
+        result
+    }
+}

@@ -1,0 +1,465 @@
+//! Completed diagnostic events to spans, driven by `SPANS` in `span_catalog.rs`.
+//!
+//! A span is built when its event arrives (events carry `ts` and `durationMs`), so nothing is
+//! held open and nothing leaks when a run never finishes. Ids come from the event's trace
+//! context: a lifecycle span (run, model call, harness run, tool execution) takes the
+//! diagnostic span id as its own and the diagnostic parent as its parent, so the exported tree
+//! is exactly the runtime's; a point span (usage, message, webhook, ...) is a new child of the
+//! diagnostic span it happened in. Without a trace context a span is a new root.
+
+use crate::attributes::{low_cardinality, UNKNOWN};
+use crate::config::Sampling;
+use crate::event::{Event, Malformed};
+use crate::record::{gen_ai_operation, holds, Trust};
+use crate::span_catalog::{Ids, Kind, Msg, SpanAttr, SpanSpec, Src, Status, SPANS};
+use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceFlags, TraceId, TraceState};
+use opentelemetry::{InstrumentationScope, KeyValue};
+use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Span ids already exported by this generation, so a repeated lifecycle id can never yield
+/// two spans with one id (the later one becomes a child instead).
+const RECENT_IDS: usize = 8192;
+/// Free text (error messages) is cut to this many characters.
+const MAX_TEXT: usize = 256;
+
+/// A valid W3C trace context from an event's `trace` object.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TraceCtx {
+    pub trace_id: TraceId,
+    pub span_id: Option<SpanId>,
+    pub parent_span_id: Option<SpanId>,
+    pub sampled: Option<bool>,
+    pub parent_remote: bool,
+}
+
+fn hex_id<const N: usize>(v: &str) -> Option<[u8; N]> {
+    if v.len() != N * 2 || !v.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(v.get(i * 2..i * 2 + 2)?, 16).ok()?;
+    }
+    out.iter().any(|b| *b != 0).then_some(out)
+}
+
+/// The event's trace context when the host vouches for it; any invalid part voids the whole.
+pub fn trace_ctx(ev: &Event, trust: Trust) -> Option<TraceCtx> {
+    if !(trust.trusted || trust.internal || trust.trusted_trace_context) {
+        return None;
+    }
+    let text = |k: &str| ev.get(&format!("trace.{k}")).and_then(|v| v.as_str().map(str::to_ascii_lowercase));
+    let trace_id = TraceId::from_bytes(hex_id::<16>(&text("traceId")?)?);
+    let span = |k: &str| -> Result<Option<SpanId>, ()> {
+        match text(k) {
+            None => Ok(None),
+            Some(v) => hex_id::<8>(&v).map(|b| Some(SpanId::from_bytes(b))).ok_or(()),
+        }
+    };
+    let span_id = span("spanId").ok()?;
+    let parent_span_id = span("parentSpanId").ok()?;
+    let sampled = match text("traceFlags") {
+        None => None,
+        Some(f) => Some(u8::from_str_radix(&f, 16).ok().filter(|_| f.len() == 2)? & 1 == 1),
+    };
+    let parent_remote = text("parentSpanIdSource").as_deref() == Some("remote");
+    Some(TraceCtx { trace_id, span_id, parent_span_id, sampled, parent_remote })
+}
+
+/// Uniformly random bits (UUIDv4 would fix some: the ratio sampler reads them).
+fn random_u128() -> u128 {
+    use ring::rand::SecureRandom;
+    let mut bytes = [0u8; 16];
+    if ring::rand::SystemRandom::new().fill(&mut bytes).is_err() {
+        // No OS randomness: time-derived ids still make distinct spans.
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(1);
+        return nanos.wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835);
+    }
+    u128::from_le_bytes(bytes)
+}
+
+fn new_span_id() -> SpanId {
+    loop {
+        let v = random_u128() as u64;
+        if v != 0 {
+            return SpanId::from(v);
+        }
+    }
+}
+
+/// The trace-id ratio rule of the OpenTelemetry specification: the lower 8 bytes against the
+/// ratio, so every span of one trace gets the same answer without shared state.
+pub fn ratio_keeps(trace_id: TraceId, ratio: f64) -> bool {
+    if ratio >= 1.0 {
+        return true;
+    }
+    if ratio <= 0.0 {
+        return false;
+    }
+    let bytes = trace_id.to_bytes();
+    let mut low = [0u8; 8];
+    low.copy_from_slice(&bytes[8..]);
+    let x = u64::from_be_bytes(low) >> 1;
+    (x as f64) < ratio * (1u64 << 63) as f64
+}
+
+/// A salted SHA-256 of a session key: 16 hex characters, for grouping without the key.
+pub fn session_hash(salt: &str, key: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, format!("{salt}\u{0}{key}").as_bytes());
+    digest.as_ref().iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Up to `MAX_TEXT` characters, with anything that looks like a credential masked.
+pub fn bounded_text(v: &str) -> String {
+    let cut: String = v.chars().take(MAX_TEXT).collect();
+    cut.split_inclusive(char::is_whitespace)
+        .map(|w| {
+            let core = w.trim_end();
+            let secretish = core.len() >= 24
+                && core.chars().any(|c| c.is_ascii_digit())
+                && core.chars().any(|c| c.is_ascii_alphabetic())
+                && core.chars().all(|c| c.is_ascii_alphanumeric() || "-_.=+/:".contains(c));
+            if secretish || core.starts_with("sk-") {
+                format!("[redacted]{}", &w[core.len()..])
+            } else {
+                w.to_string()
+            }
+        })
+        .collect()
+}
+
+/// `usage.promptTokens`, else the sum of the input parts that are present.
+fn prompt_tokens(ev: &Event) -> Result<Option<f64>, Malformed> {
+    if let Some(p) = ev.num("usage.promptTokens")? {
+        return Ok(Some(p));
+    }
+    let parts = [ev.num("usage.input")?, ev.num("usage.cacheRead")?, ev.num("usage.cacheWrite")?];
+    Ok(parts.iter().any(Option::is_some).then(|| parts.iter().flatten().sum()))
+}
+
+fn nonempty(v: Option<String>) -> Option<String> {
+    v.filter(|s| !s.trim().is_empty())
+}
+
+impl Tracer {
+    fn attribute(&self, ev: &Event, a: &SpanAttr) -> Result<Option<KeyValue>, Malformed> {
+        let key = a.key;
+        let text = |v: String| Some(KeyValue::new(key, v));
+        let int = |v: f64| Some(KeyValue::new(key, v as i64));
+        Ok(match a.src {
+            Src::Const(v) => Some(KeyValue::new(key, v)),
+            Src::Low(f) => nonempty(ev.text(f)?).and_then(|v| text(low_cardinality(Some(&v), UNKNOWN))),
+            Src::LowOr(f, fallback) => text(low_cardinality(nonempty(ev.text(f)?).as_deref(), fallback)),
+            Src::Text(f) => nonempty(ev.text(f)?).and_then(|v| text(bounded_text(v.trim()))),
+            Src::TextOr(f, fallback) => text(nonempty(ev.text(f)?).map_or_else(|| fallback.to_string(), |v| bounded_text(v.trim()))),
+            Src::Int(f) => ev.num(f)?.and_then(int),
+            Src::IntOr0(f) => int(ev.num(f)?.unwrap_or(0.0)),
+            Src::Positive(f) => ev.num(f)?.filter(|v| *v > 0.0).and_then(int),
+            Src::Num(f) => ev.num(f)?.map(|v| KeyValue::new(key, v)),
+            Src::Bool(f) => ev.flag(f)?.map(|b| KeyValue::new(key, b)),
+            Src::TrueOnly(f) => ev.flag(f)?.filter(|b| *b).map(|b| KeyValue::new(key, b)),
+            Src::GenAiOperation => Some(KeyValue::new(key, gen_ai_operation(ev)?)),
+            Src::GenAiProvider(f) => {
+                let k = if self.latest_gen_ai { "gen_ai.provider.name" } else { "gen_ai.system" };
+                Some(KeyValue::new(k, low_cardinality(nonempty(ev.text(f)?).as_deref(), UNKNOWN)))
+            }
+            Src::PromptTokens(positive_only) => prompt_tokens(ev)?.filter(|v| !positive_only || *v > 0.0).and_then(int),
+            Src::Joined(f) => text(low_cardinality(ev.strings(f)?.map(|v| v.join(":")).as_deref(), UNKNOWN)),
+        })
+    }
+
+    fn message(&self, ev: &Event, msg: Msg) -> Result<String, Malformed> {
+        Ok(match msg {
+            Msg::None => String::new(),
+            Msg::Const(c) => c.to_string(),
+            Msg::FieldOr(f, fallback) => nonempty(ev.text(f)?).map_or_else(|| fallback.to_string(), |v| bounded_text(v.trim())),
+            Msg::DetectorAction => format!(
+                "{}:{}",
+                ev.text("detector")?.unwrap_or_default(),
+                ev.text("action")?.unwrap_or_default()
+            ),
+            Msg::Joined(f) => ev.strings(f)?.map(|v| v.join(":")).unwrap_or_default(),
+        })
+    }
+}
+
+fn millis_to_time(ms: f64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_micros((ms * 1000.0).max(0.0) as u64)
+}
+
+/// What `Tracer::spans` decided about one event.
+#[derive(Debug, Default, PartialEq)]
+pub struct Decision {
+    pub built: usize,
+    pub sampled_out: usize,
+}
+
+pub struct Tracer {
+    specs: HashMap<&'static str, Vec<&'static SpanSpec>>,
+    sampling: Sampling,
+    salt: Option<String>,
+    scope: InstrumentationScope,
+    /// OTEL_SEMCONV_STABILITY_OPT_IN has gen_ai_latest_experimental.
+    latest_gen_ai: bool,
+    recent: Mutex<(VecDeque<SpanId>, HashSet<SpanId>)>,
+    /// Spans the sampler left out; shared with the status view.
+    pub sampled_out: std::sync::Arc<AtomicU64>,
+}
+
+impl Tracer {
+    pub fn new(sampling: Sampling, salt: Option<String>, latest_gen_ai: bool) -> Self {
+        let mut specs: HashMap<&'static str, Vec<&'static SpanSpec>> = HashMap::new();
+        for s in SPANS {
+            specs.entry(s.event).or_default().push(s);
+        }
+        Tracer {
+            specs,
+            sampling,
+            salt,
+            latest_gen_ai,
+            scope: InstrumentationScope::builder("openclaw").with_version(env!("CARGO_PKG_VERSION")).build(),
+            recent: Mutex::new((VecDeque::new(), HashSet::new())),
+            sampled_out: Default::default(),
+        }
+    }
+
+    pub fn handles(&self, kind: &str) -> bool {
+        self.specs.contains_key(kind)
+    }
+
+    /// True the first time this generation sees `id`.
+    fn claim(&self, id: SpanId) -> bool {
+        let Ok(mut r) = self.recent.lock() else { return false };
+        if !r.1.insert(id) {
+            return false;
+        }
+        r.0.push_back(id);
+        if r.0.len() > RECENT_IDS {
+            if let Some(old) = r.0.pop_front() {
+                r.1.remove(&old);
+            }
+        }
+        true
+    }
+
+    fn keeps(&self, cx: Option<&TraceCtx>, trace_id: TraceId, has_parent: bool) -> bool {
+        if self.sampling.parent_based && has_parent {
+            if let Some(sampled) = cx.filter(|c| c.parent_remote).and_then(|c| c.sampled) {
+                return sampled;
+            }
+        }
+        ratio_keeps(trace_id, self.sampling.ratio)
+    }
+
+    /// The spans one event yields (empty for types without spans or not trusted enough).
+    pub fn spans(&self, ev: &Event, trust: Trust) -> Result<(Vec<SpanData>, Decision), Malformed> {
+        let mut out = Vec::new();
+        let mut decision = Decision::default();
+        let Some(specs) = self.specs.get(ev.kind()) else { return Ok((out, decision)) };
+        for spec in specs {
+            if !trust.admits(spec.gate) || !holds(ev, spec.when)? {
+                continue;
+            }
+            let span = self.build(ev, trust, spec)?;
+            if span.span_context.is_sampled() {
+                decision.built += 1;
+                out.push(span);
+            } else {
+                decision.sampled_out += 1;
+                self.sampled_out.fetch_add(1, Relaxed);
+            }
+        }
+        Ok((out, decision))
+    }
+
+    fn build(&self, ev: &Event, trust: Trust, spec: &SpanSpec) -> Result<SpanData, Malformed> {
+        let cx = trace_ctx(ev, trust);
+        let (trace_id, span_id, parent) = match (cx, spec.ids) {
+            (None, _) => (TraceId::from(random_u128().max(1)), new_span_id(), None),
+            (Some(c), Ids::Own) => match c.span_id.filter(|id| self.claim(*id)) {
+                Some(own) => (c.trace_id, own, c.parent_span_id),
+                None => (c.trace_id, new_span_id(), c.span_id.or(c.parent_span_id)),
+            },
+            (Some(c), Ids::Child) => (c.trace_id, new_span_id(), c.span_id.or(c.parent_span_id)),
+        };
+        let sampled = self.keeps(cx.as_ref(), trace_id, parent.is_some());
+        let flags = if sampled { TraceFlags::SAMPLED } else { TraceFlags::default() };
+        let end_ms = match ev.num(spec.end_at)?.or(ev.num("ts")?) {
+            Some(ts) => ts,
+            None => SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0),
+        };
+        let duration = match spec.duration {
+            Some(f) => ev.num(f)?,
+            None => None,
+        };
+        let end_time = millis_to_time(end_ms);
+        let start_time = duration.map_or(end_time, |d| millis_to_time(end_ms - d));
+        let mut attributes = Vec::with_capacity(spec.attrs.len() + 1);
+        for a in spec.attrs.iter().flat_map(|g| g.iter()) {
+            if let Some(kv) = self.attribute(ev, a)? {
+                // A later group may refine a key an earlier one set (completion over start).
+                attributes.retain(|x: &KeyValue| x.key != kv.key);
+                attributes.push(kv);
+            }
+        }
+        if let Some(salt) = &self.salt {
+            if let Some(key) = ev.text("sessionKey")?.or(ev.text("sessionId")?).filter(|k| !k.is_empty()) {
+                attributes.push(KeyValue::new("openclaw.session.hash", session_hash(salt, &key)));
+            }
+        }
+        let status = match spec.status {
+            Status::Unset => opentelemetry::trace::Status::Unset,
+            Status::ErrorWhen(when, msg) if holds(ev, when)? => opentelemetry::trace::Status::error(self.message(ev, msg)?),
+            Status::ErrorWhen(..) => opentelemetry::trace::Status::Unset,
+        };
+        let mut events = SpanEvents::default();
+        if let Some((name, attr)) = spec.span_event {
+            if let Some(kv) = self.attribute(ev, &attr)?.filter(|kv| kv.value.as_str() != UNKNOWN) {
+                events.events.push(opentelemetry::trace::Event::new(name, end_time, vec![kv], 0));
+            }
+        }
+        let name: std::borrow::Cow<'static, str> = if spec.kind == Kind::Client && self.latest_gen_ai {
+            match gen_ai_operation(ev)? {
+                "invoke_agent" => "invoke_agent".into(),
+                op => format!("{op} {}", low_cardinality(ev.text("model")?.as_deref(), UNKNOWN)).into(),
+            }
+        } else {
+            spec.name.into()
+        };
+        Ok(SpanData {
+            span_context: SpanContext::new(trace_id, span_id, flags, false, TraceState::default()),
+            parent_span_id: parent.unwrap_or(SpanId::INVALID),
+            parent_span_is_remote: cx.is_some_and(|c| c.parent_remote) && parent.is_some(),
+            span_kind: match spec.kind {
+                Kind::Internal => SpanKind::Internal,
+                Kind::Client => SpanKind::Client,
+            },
+            name,
+            start_time,
+            end_time,
+            attributes,
+            dropped_attributes_count: 0,
+            events,
+            links: SpanLinks::default(),
+            status,
+            instrumentation_scope: self.scope.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::parse;
+
+    const TRUSTED: Trust = Trust { trusted: true, internal: false, trusted_trace_context: false };
+
+    fn tracer(ratio: f64) -> Tracer {
+        Tracer::new(Sampling { ratio, parent_based: true, source: "test" }, None, false)
+    }
+
+    fn one(t: &Tracer, json: &str, trust: Trust) -> SpanData {
+        let (mut spans, d) = t.spans(&parse(json).unwrap(), trust).unwrap();
+        assert_eq!((spans.len(), d.sampled_out), (1, 0), "{json}");
+        spans.remove(0)
+    }
+
+    fn attr(s: &SpanData, key: &str) -> Option<String> {
+        s.attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string())
+    }
+
+    const RUN: &str = r#"{"type":"run.completed","runId":"r1","sessionKey":"agent:main:main","sessionId":"s1","provider":"openai","model":"gpt-5","channel":"webchat","outcome":"error","errorCategory":"provider_error","durationMs":1500,"ts":1795332876000,
+        "trace":{"traceId":"a53beef80061e282ce750b1826601f3c","spanId":"9dd1d2a483f23586","parentSpanId":"e44af4882ea5a7cb","traceFlags":"01"}}"#;
+
+    #[test]
+    fn lifecycle_spans_keep_the_runtime_ids_and_times() {
+        let s = one(&tracer(1.0), RUN, TRUSTED);
+        assert_eq!(s.name, "openclaw.run");
+        assert_eq!(s.span_context.trace_id().to_string(), "a53beef80061e282ce750b1826601f3c");
+        assert_eq!(s.span_context.span_id().to_string(), "9dd1d2a483f23586");
+        assert_eq!(s.parent_span_id.to_string(), "e44af4882ea5a7cb");
+        let ms = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap().as_millis();
+        assert_eq!((ms(s.start_time), ms(s.end_time)), (1795332874500, 1795332876000));
+        assert_eq!(s.status, opentelemetry::trace::Status::error("provider_error"));
+        assert_eq!(attr(&s, "openclaw.errorCategory").as_deref(), Some("provider_error"));
+        for k in ["openclaw.sessionKey", "openclaw.sessionId", "openclaw.runId", "openclaw.session.hash"] {
+            assert_eq!(attr(&s, k), None, "{k}");
+        }
+        assert!(s.attributes.iter().all(|kv| !kv.value.to_string().contains("agent:main")));
+    }
+
+    #[test]
+    fn a_repeated_id_becomes_a_child_and_untrusted_context_a_new_root() {
+        let t = tracer(1.0);
+        let first = one(&t, RUN, TRUSTED);
+        let again = one(&t, RUN, TRUSTED);
+        assert_ne!(again.span_context.span_id(), first.span_context.span_id());
+        assert_eq!(again.parent_span_id, first.span_context.span_id());
+        let untrusted = one(&t, RUN, Trust::default());
+        assert_ne!(untrusted.span_context.trace_id(), first.span_context.trace_id());
+        assert_eq!(untrusted.parent_span_id, SpanId::INVALID);
+        let vouched = Trust { trusted_trace_context: true, ..Trust::default() };
+        let exec = r#"{"type":"exec.process.completed","target":"host","mode":"child","outcome":"failed","failureKind":"exit_code","exitCode":2,"commandLength":16,"durationMs":124,"ts":1795332881233,
+            "trace":{"traceId":"fd9c3f71a139a76f5871d8a18c69eaea","spanId":"44fee54ae5485663","parentSpanId":"39b663c0e244045c","traceFlags":"01"}}"#;
+        let s = one(&t, exec, vouched);
+        assert_eq!(s.parent_span_id.to_string(), "44fee54ae5485663", "a point span hangs under the span it happened in");
+        assert_eq!(attr(&s, "openclaw.exec.exit_code").as_deref(), Some("2"));
+        assert_eq!(s.status, opentelemetry::trace::Status::error("exit_code"));
+    }
+
+    #[test]
+    fn invalid_trace_context_is_ignored_whole() {
+        for bad in [
+            r#"{"traceId":"00000000000000000000000000000000","spanId":"9dd1d2a483f23586"}"#,
+            r#"{"traceId":"a53beef80061e282ce750b1826601f3c","spanId":"xyz"}"#,
+            r#"{"traceId":"a53beef8","spanId":"9dd1d2a483f23586"}"#,
+        ] {
+            let ev = parse(&format!(r#"{{"type":"run.completed","trace":{bad}}}"#)).unwrap();
+            assert_eq!(trace_ctx(&ev, TRUSTED), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn ratio_sampling_is_per_trace_and_near_the_ratio() {
+        let kept = (0..20_000u128).filter(|i| ratio_keeps(TraceId::from(random_u128() ^ i), 0.25)).count();
+        assert!((4_000..6_000).contains(&kept), "{kept}");
+        let t = tracer(0.0);
+        let (spans, d) = t.spans(&parse(RUN).unwrap(), TRUSTED).unwrap();
+        assert!(spans.is_empty() && d.sampled_out == 1);
+        // A remote parent's sampled flag wins under a parent-based sampler.
+        let remote = RUN.replace(r#""traceFlags":"01"}"#, r#""traceFlags":"01","parentSpanIdSource":"remote"}"#);
+        assert_eq!(t.spans(&parse(&remote).unwrap(), TRUSTED).unwrap().0.len(), 1);
+    }
+
+    #[test]
+    fn model_call_client_span_with_usage_and_request_hash_event() {
+        let json = r#"{"type":"model.call.completed","runId":"r","callId":"r:model:1","provider":"openai","model":"gpt-5.4","api":"openai-completions","transport":"auto","observationUnit":"request",
+            "promptStats":{"inputMessagesCount":2,"totalChars":60345},"durationMs":312,"requestPayloadBytes":61288,"responseStreamBytes":0,"timeToFirstByteMs":239,
+            "usage":{"input":1200,"output":37,"cacheRead":0,"cacheWrite":0,"total":1237},"upstreamRequestIdHash":"sha256:0123456789ab","ts":1795332876000}"#;
+        let s = one(&tracer(1.0), json, TRUSTED);
+        assert_eq!(s.span_kind, SpanKind::Client);
+        assert_eq!(attr(&s, "gen_ai.operation.name").as_deref(), Some("text_completion"));
+        assert_eq!(attr(&s, "gen_ai.system").as_deref(), Some("openai"));
+        assert_eq!(attr(&s, "gen_ai.usage.input_tokens").as_deref(), Some("1200"));
+        assert_eq!(attr(&s, "gen_ai.usage.cache_read.input_tokens").as_deref(), Some("0"));
+        assert_eq!(attr(&s, "openclaw.model_call.response_bytes"), None, "zero sizes are omitted");
+        assert_eq!(s.events.len(), 1);
+        assert_eq!(s.events.events[0].name, "openclaw.provider.request");
+        let latest = Tracer::new(Sampling { ratio: 1.0, parent_based: true, source: "t" }, Some("pepper".into()), true);
+        let s = one(&latest, &json.replace(r#""ts""#, r#""sessionKey":"agent:main:main","ts""#), TRUSTED);
+        assert_eq!(s.name, "text_completion gpt-5.4");
+        assert_eq!(attr(&s, "gen_ai.provider.name").as_deref(), Some("openai"));
+        assert_eq!(attr(&s, "openclaw.session.hash"), Some(session_hash("pepper", "agent:main:main")));
+        assert_eq!(session_hash("pepper", "agent:main:main").len(), 16);
+    }
+
+    #[test]
+    fn credentials_are_masked_in_free_text() {
+        assert_eq!(bounded_text("failed: Bearer sk-abc123 and key ghp_0123456789abcdefABCDEF0123"), "failed: Bearer [redacted] and key [redacted]");
+        assert_eq!(bounded_text(&"x".repeat(400)).len(), MAX_TEXT);
+    }
+}

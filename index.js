@@ -3,6 +3,7 @@
 // log lines to the host logger. All telemetry logic lives in src/ (Rust).
 import fs from "node:fs";
 import { createRequire } from "node:module";
+import os from "node:os";
 import path from "node:path";
 
 const PLUGIN_ID = "diagnostics-otel";
@@ -145,6 +146,16 @@ async function stopActive() {
   if (!outcome.ok) logTo(active.logger, "warn", `diagnostics-otel: stop: ${outcome.error}`);
 }
 
+// Hosts before 2026.9 send no log.record events, and their plugin SDK's registerLogTransport
+// never fires for a plugin (separate logger state): logs are then read from the gateway's file
+// log (logging.file, else its rolling openclaw-YYYY-MM-DD.log).
+function fileLogSource(ctx, subscription) {
+  if (subscription?.name !== "onDiagnosticEvent") return undefined;
+  const file = ctx?.config?.logging?.file;
+  const dirs = [...new Set(["/tmp/openclaw", path.join(os.tmpdir(), "openclaw")])];
+  return { file: typeof file === "string" && file.trim() ? file : undefined, dirs };
+}
+
 async function startGeneration(ctx, host) {
   await stopActive();
   const logger = ctx?.logger;
@@ -157,7 +168,7 @@ async function startGeneration(ctx, host) {
   const generation = new native.NativeGeneration(
     safeJson(ctx?.config?.diagnostics),
     JSON.stringify(otelEnv()),
-    JSON.stringify({ openclawVersion: host.version, subscription: subscription?.name ?? "" }),
+    JSON.stringify({ openclawVersion: host.version, subscription: subscription?.name ?? "", fileLog: fileLogSource(ctx, subscription) }),
   );
   const drainLogs = () => {
     for (const line of generation.takeLogs()) logTo(logger, line.level, line.message);

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { latest, metricsOf } from "../__test__/support/receiver.mjs";
+import { latest, logsOf, metricsOf, spansOf } from "../__test__/support/receiver.mjs";
 import { CONTEXT_WINDOW, PROVIDER } from "./lib/gateway.mjs";
 import { MODEL_ID } from "./lib/mock-model.mjs";
 import { startRecordingProxy, startRotel } from "./lib/rotel.mjs";
@@ -88,18 +88,63 @@ for (const version of VERSIONS) {
       assert.equal(lines.length, 1, lines.join("\n"));
       const port = new URL(run.receiver.httpBase).port;
       assert.match(lines[0], new RegExp(`OTLP http/protobuf to http://127\\.0\\.0\\.1:${port}/v1/metrics every 1s `));
-      assert.match(lines[0], /service\.name=openclaw-e2e, temporality=cumulative/);
+      assert.match(lines[0], /every 1s \(temporality=cumulative\)/);
+      assert.match(lines[0], new RegExp(`traces via OTLP http/protobuf to http://127\\.0\\.0\\.1:${port}/v1/traces`));
+      assert.match(lines[0], new RegExp(`logs via OTLP http/protobuf to http://127\\.0\\.0\\.1:${port}/v1/logs without bodies`));
+      assert.match(lines[0], /service\.name=openclaw-e2e/);
       assert.match(lines[0], new RegExp(`events via ${plan.subscription}\\)`));
       assert.equal(run.logMessages.filter((m) => /diagnostics-otel: (not exporting|start failed|stop:)/.test(m)).length, 0);
     });
 
-    test("exports arrived as OTLP protobuf on /v1/metrics and all decode", () => {
+    test("exports arrived as OTLP protobuf on /v1/metrics, /v1/traces and /v1/logs, and all decode", () => {
       assert.equal(run.exportWaitError, undefined, run.exportWaitError);
-      assert.ok(reqs.length >= 2, `${reqs.length} requests`);
+      assert.ok(reqs.filter((r) => r.path === "/v1/metrics").length >= 2, `${reqs.length} requests`);
+      assert.ok(reqs.some((r) => r.path === "/v1/traces"), "spans arrived");
+      assert.ok(reqs.some((r) => r.path === "/v1/logs"), "log records arrived");
       for (const r of reqs) {
         assert.equal(r.error, undefined, r.error);
-        assert.equal(r.path, "/v1/metrics");
+        assert.ok(["/v1/metrics", "/v1/traces", "/v1/logs"].includes(r.path), r.path);
         assert.equal(r.contentType, "application/x-protobuf");
+      }
+    });
+
+    test("spans: one usage span per turn, the run's lifecycle tree on 2026.9, no session ids", () => {
+      const spans = spansOf(reqs);
+      const named = (n) => spans.filter((s) => s.name === n);
+      assert.equal(named("openclaw.model.usage").length, plan.turns.length, spans.map((s) => s.name).join());
+      const usage = named("openclaw.model.usage");
+      const tokens = usage.reduce((t, s) => t + s.attrs["openclaw.tokens.total"], 0);
+      assert.equal(tokens, run.expected.tokens.total, "span token totals equal the mock's usage");
+      if (version === "2026.9.6") {
+        for (const n of ["openclaw.run", "openclaw.harness.run", "openclaw.model.call"]) assert.equal(named(n).length, plan.turns.length, n);
+        assert.ok(named("openclaw.gateway.rpc.response").length >= plan.turns.length);
+        const ids = new Set(spans.map((s) => s.spanId));
+        // Each run hangs under its harness run, each model call under its run.
+        for (const r of named("openclaw.run")) assert.equal(spans.find((s) => s.spanId === r.parentSpanId)?.name, "openclaw.harness.run");
+        for (const c of named("openclaw.model.call")) assert.equal(spans.find((s) => s.spanId === c.parentSpanId)?.name, "openclaw.run");
+        for (const s of spans.filter((x) => x.parentSpanId && ["openclaw.run", "openclaw.model.call", "openclaw.harness.run"].includes(x.name))) {
+          assert.ok(ids.has(s.parentSpanId), `${s.name}: parent exported`);
+        }
+      }
+      const secrets = run.sessionIds.filter((x) => x.length >= 8 || x.includes(":"));
+      for (const s of spans) {
+        for (const [k, v] of Object.entries(s.attrs)) assert.ok(!secrets.some((id) => String(v).includes(id)), `${s.name} ${k}=${v}`);
+      }
+    });
+
+    test("log records: the gateway's own log lines, with severity and logger, no bodies", () => {
+      const all = logsOf(reqs);
+      const logs = all.filter((l) => "openclaw.log.level" in l.attrs);
+      assert.ok(logs.length >= 3, `${logs.length} log records`);
+      assert.ok(logs.every((l) => l.body === "log"), "bodies only with captureContent");
+      // Trusted security events (2026.9: gateway auth) are log records with a constant body.
+      const security = all.filter((l) => !("openclaw.log.level" in l.attrs));
+      assert.ok(security.every((l) => l.body === "openclaw.security.event" && l.attrs["openclaw.security.action"]), JSON.stringify(security[0]));
+      assert.ok(logs.some((l) => l.severityText === "INFO" && l.severityNumber === "SEVERITY_NUMBER_INFO"));
+      assert.ok(logs.some((l) => typeof l.attrs["openclaw.subsystem"] === "string"), JSON.stringify(logs.slice(0, 3)));
+      if (version === "2026.9.6") {
+        const ids = new Set(spansOf(reqs).map((s) => s.spanId));
+        assert.ok(logs.some((l) => ids.has(l.spanId)), "some log record points at an exported span");
       }
     });
 
@@ -238,15 +283,17 @@ describe("rotel (an independent OTLP collector) accepts every request", { skip: 
     await rotel?.stop();
   });
 
-  test("rotel answered 200 with a protobuf ExportMetricsServiceResponse to every request", () => {
-    assert.ok(proxy.exchanges.length >= 2, `${proxy.exchanges.length} requests`);
+  test("rotel answered 200 with an empty protobuf Export*ServiceResponse to every request of each signal", () => {
+    assert.ok(proxy.exchanges.filter((e) => e.path === "/v1/metrics").length >= 2, `${proxy.exchanges.length} requests`);
+    assert.ok(proxy.exchanges.some((e) => e.path === "/v1/traces"), "spans reached rotel");
+    assert.ok(proxy.exchanges.some((e) => e.path === "/v1/logs"), "log records reached rotel");
     for (const e of proxy.exchanges) {
       assert.equal(e.error, undefined, e.error);
-      assert.equal(e.path, "/v1/metrics");
+      assert.ok(["/v1/metrics", "/v1/traces", "/v1/logs"].includes(e.path), e.path);
       assert.equal(e.contentType, "application/x-protobuf");
       assert.equal(e.status, 200, JSON.stringify({ ...e, responseBody: e.responseBody?.toString("base64") }));
       assert.equal(e.responseType, "application/x-protobuf");
-      // An empty ExportMetricsServiceResponse (no partial_success) encodes as zero bytes.
+      // An empty response (no partial_success: nothing rejected) encodes as zero bytes.
       assert.equal(e.responseBody.length, 0);
     }
   });

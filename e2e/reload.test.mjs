@@ -260,7 +260,8 @@ for (const version of VERSIONS) {
     });
 
     test("gen-b exports every ~2 s", () => {
-      const gaps = genB.slice(1).map((r, i) => r.receivedAt - genB[i].receivedAt);
+      const metricsB = genB.filter((r) => r.path === "/v1/metrics");
+      const gaps = metricsB.slice(1).map((r, i) => r.receivedAt - metricsB[i].receivedAt);
       log(`[reload] ${version}: gen-b gaps ms ${gaps.join(", ")}`);
       assert.ok(gaps.length >= 4, `${gaps.length} gaps`);
       const sorted = [...gaps].sort((x, y) => x - y);

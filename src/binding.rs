@@ -3,6 +3,7 @@
 
 use crate::config::{self, Level, Outcome};
 use crate::export::SignalHealth;
+use crate::filelog::FileLogSource;
 use crate::pipeline::{Generation, HostInfo};
 use crate::record::Trust;
 use napi::bindgen_prelude::*;
@@ -84,7 +85,15 @@ fn parse_env(json: &str) -> config::Env {
 fn parse_host(json: &str) -> HostInfo {
     let v: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
     let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string).filter(|x| !x.is_empty());
-    HostInfo { openclaw_version: s("openclawVersion"), subscription: s("subscription").unwrap_or_default() }
+    let file_log = v.get("fileLog").filter(|f| f.is_object()).map(|f| FileLogSource {
+        file: f.get("file").and_then(|x| x.as_str()).filter(|x| !x.is_empty()).map(Into::into),
+        dirs: f
+            .get("dirs")
+            .and_then(|x| x.as_array())
+            .map(|a| a.iter().filter_map(|d| d.as_str().map(Into::into)).collect())
+            .unwrap_or_default(),
+    });
+    HostInfo { openclaw_version: s("openclawVersion"), subscription: s("subscription").unwrap_or_default(), file_log }
 }
 
 /// Build a generation from the host's `diagnostics` block; never fails, `running` tells.

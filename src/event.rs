@@ -27,6 +27,12 @@ pub fn parse(json: &str) -> Result<Event, Malformed> {
 }
 
 impl Event {
+    /// An event built in-process (e.g. from the gateway's file log); None without a string `type`.
+    pub fn from_fields(fields: Map<String, Value>) -> Option<Self> {
+        fields.get("type").and_then(Value::as_str)?;
+        Some(Event { fields })
+    }
+
     pub fn kind(&self) -> &str {
         self.fields.get("type").and_then(Value::as_str).unwrap_or("")
     }

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod config;
 pub mod event;
 pub mod export;
+pub mod filelog;
 pub mod health;
 pub mod logs;
 pub mod pipeline;

@@ -4,6 +4,7 @@
 use crate::batch::Batcher;
 use crate::config::{redact_url, Endpoint, Level, Settings, Signal, TemporalityPref};
 use crate::event::{parse, Malformed};
+use crate::filelog::{follow, FileLogSource};
 use crate::export::{log_exporter, metric_exporter, span_exporter, Guard, GuardedMetrics, LogItem, LogSink, Reporter, SignalHealth, SpanSink};
 use crate::health::{Counters, RateLimited};
 use crate::logs::LogMapper;
@@ -17,7 +18,7 @@ use opentelemetry_sdk::trace::SpanData;
 use opentelemetry_sdk::Resource;
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -48,6 +49,8 @@ pub enum Msg {
 pub struct HostInfo {
     pub openclaw_version: Option<String>,
     pub subscription: String,
+    /// On hosts without `log.record` events: the gateway's file log, followed for log export.
+    pub file_log: Option<FileLogSource>,
 }
 
 /// State shared by the JS-facing handle, the recording thread and the exporters.
@@ -69,6 +72,7 @@ pub struct Shared {
 
 struct Running {
     provider: SdkMeterProvider,
+    file_log: Option<(Arc<AtomicBool>, std::thread::JoinHandle<()>)>,
     runtime: tokio::runtime::Runtime,
     cancel: watch::Sender<bool>,
     worker_done: Receiver<()>,
@@ -162,6 +166,35 @@ fn split_trust(line: &str) -> (Trust, &str) {
     match line.as_bytes().first() {
         Some(d @ b'0'..=b'7') => (Trust::from_bits(u32::from(d - b'0')), &line[1..]),
         _ => (Trust::default(), line),
+    }
+}
+
+/// Follow the gateway's file log into the log batcher; None (with a warning) if it cannot start.
+fn follow_file_log(
+    source: &FileLogSource,
+    mapper: LogMapper,
+    batcher: Arc<Batcher<LogItem>>,
+    shared: &Arc<Shared>,
+) -> Option<(Arc<AtomicBool>, std::thread::JoinHandle<()>)> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let counting = shared.clone();
+    let each = move |ev: crate::event::Event| {
+        counting.counters.received.fetch_add(1, Relaxed);
+        match mapper.map(&ev, Trust::default()) {
+            Ok(Some(item)) => {
+                counting.counters.recorded.fetch_add(1, Relaxed);
+                batcher.push(item);
+            }
+            Ok(None) => {}
+            Err(Malformed(why)) => counting.note_malformed(&why),
+        }
+    };
+    match follow(source.clone(), stop.clone(), each) {
+        Ok(handle) => Some((stop, handle)),
+        Err(e) => {
+            shared.reporter.logs.push(Level::Warn, format!("diagnostics-otel: not following the gateway's file log: {e}"));
+            None
+        }
     }
 }
 
@@ -290,6 +323,7 @@ impl Generation {
         }
         let mut feeds = Feeds { recorder, spans: None, logs: None };
         let mut started: Vec<Signal> = Vec::new();
+        let mut file_log = None;
         if s.metrics {
             started.push(Signal::Metrics);
         }
@@ -324,8 +358,11 @@ impl Generation {
                     Ok(b) => {
                         let b = Arc::new(b);
                         let _ = shared.log_records.set(b.clone());
-                        feeds.logs = Some((LogMapper::new(l, &s.service_name), b));
+                        feeds.logs = Some((LogMapper::new(l, &s.service_name), b.clone()));
                         started.push(Signal::Logs);
+                        if let Some(source) = &host.file_log {
+                            file_log = follow_file_log(source, LogMapper::new(l, &s.service_name), b, &shared);
+                        }
                     }
                     Err(e) => shared.reporter.logs.push(Level::Warn, format!("diagnostics-otel: not exporting logs: {e}")),
                 }
@@ -348,7 +385,7 @@ impl Generation {
         Generation {
             shared,
             sender: Mutex::new(Some(tx)),
-            running: Mutex::new(Some(Running { provider, runtime, cancel: cancel_tx, worker_done: done_rx })),
+            running: Mutex::new(Some(Running { provider, file_log, runtime, cancel: cancel_tx, worker_done: done_rx })),
             summary: describe(s, host),
         }
     }
@@ -474,7 +511,12 @@ impl Generation {
             Ok(mut g) => g.take(),
             Err(_) => None,
         };
-        let Some(Running { provider, runtime, cancel, worker_done }) = running else { return Ok(()) };
+        let Some(Running { provider, file_log, runtime, cancel, worker_done }) = running else { return Ok(()) };
+        if let Some((stop, handle)) = file_log {
+            // It polls every 250 ms; joining keeps a late record from racing the final export.
+            stop.store(true, Relaxed);
+            let _ = run_bounded(started + timeout.mul_f64(0.2), move || handle.join());
+        }
         let export_budget = timeout.mul_f64(0.8);
         let _ = worker_done.recv_timeout(export_budget.saturating_sub(started.elapsed()));
         // Abort hanging exports once the budget is spent, so every exporting thread can exit.

@@ -96,6 +96,9 @@ export function diffSummaries(official, ours) {
   }
   for (const name of sorted(new Set([...Object.keys(official.spans), ...Object.keys(ours.spans)]))) {
     push(`span ${name}`, official.spans[name] ? "exported" : undefined, ours.spans[name] ? "exported" : undefined);
+    if (official.spans[name] && ours.spans[name]) {
+      push(`span ${name} attribute keys`, sorted(official.spans[name].attrs), sorted(ours.spans[name].attrs));
+    }
   }
   return rows;
 }

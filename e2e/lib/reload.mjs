@@ -4,7 +4,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { metricsOf } from "../../__test__/support/receiver.mjs";
+import { attrs, metricsOf } from "../../__test__/support/receiver.mjs";
 import { commOf, sleep } from "./procs.mjs";
 
 /**
@@ -68,7 +68,9 @@ export function stampArrivals(receiver) {
 
 /** service.name of every resource in a request (normally one). */
 export function serviceNamesOf(request) {
-  return [...new Set(metricsOf([request]).map((m) => m.resource["service.name"]))];
+  const req = request.request ?? {};
+  const resources = [...(req.resourceMetrics ?? []), ...(req.resourceSpans ?? []), ...(req.resourceLogs ?? [])];
+  return [...new Set(resources.map((r) => attrs(r.resource?.attributes)["service.name"]))];
 }
 
 /** Requests whose every resource carries service.name = name. */

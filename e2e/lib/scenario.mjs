@@ -78,7 +78,7 @@ export async function runScenario({ version, turns, serviceName = "openclaw-e2e"
       receiver = await startReceiver();
       started.push(() => receiver.stop());
     }
-    const otel = { enabled: true, endpoint: endpoint ?? receiver.httpBase, flushIntervalMs, serviceName };
+    const otel = { enabled: true, endpoint: endpoint ?? receiver.httpBase, flushIntervalMs, serviceName, logs: true };
     const gw = await startGateway({ version, tarball, mockBaseUrl: mock.baseUrl, otel, label, log });
     started.push(() => gw.stop());
     const startupLine = await gw.waitForLog(/diagnostics-otel: exporting metrics/, 60000);

@@ -1,14 +1,40 @@
 // One realistic 2026.9 payload per event type (shapes from OpenClaw 2026.9.6's declarations),
-// each asserting what reached the receiver: metric names, kinds, units, values, attributes.
+// each asserting what reached the receiver: metric names, kinds, units, values, attributes, and
+// the span it makes (or that it makes none).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { ctxFor, makeHost, register } from "./support/host.mjs";
-import { metricsOf, pointWith, startReceiver } from "./support/receiver.mjs";
+import { metricsOf, pointWith, spansOf, startReceiver } from "./support/receiver.mjs";
 
 const SK = "agent:main:main";
 const T = { trusted: true };
 const I = { trusted: false, internal: true };
 const U = { trusted: false };
+
+// The span each case's event makes (docs/spans.md): [name, attribute subset, error status
+// message or null, duration ms]. Cases not listed here must make no span.
+const SPANS = {
+  "gateway.rpc response": ["openclaw.gateway.rpc.response", { "openclaw.gateway.rpc.method": "chat.send", "openclaw.gateway.rpc.outcome": "ok" }, null, 42],
+  "gateway.rpc handler": ["openclaw.gateway.rpc.handler", { "openclaw.gateway.rpc.admission_ms": 3, "openclaw.gateway.rpc.outcome": "returned" }, null, 7],
+  "gateway.rpc dispatch": ["openclaw.gateway.rpc.dispatch", { "openclaw.gateway.rpc.response": "sent" }, null, 9],
+  "model.usage": ["openclaw.model.usage", { "openclaw.tokens.input": 120, "openclaw.tokens.cache_write": 10, "gen_ai.usage.input_tokens": 160, "gen_ai.system": "openai", "gen_ai.request.model": "gpt-5.4", "openclaw.agent": "main" }, null, 850],
+  "run.completed": ["openclaw.run", { "openclaw.outcome": "completed", "openclaw.channel": "telegram", "openclaw.model": "gpt-5.4" }, null, 61000],
+  "harness.run.completed": ["openclaw.harness.run", { "openclaw.harness.id": "claude-cli", "openclaw.harness.plugin": "anthropic", "openclaw.outcome": "completed" }, null, 5000],
+  "harness.run.error": ["openclaw.harness.run", { "openclaw.harness.phase": "send", "openclaw.outcome": "error", "error.type": "timeout" }, "timeout", 800],
+  "model.call.completed": ["openclaw.model.call", { "gen_ai.operation.name": "text_completion", "openclaw.model_call.request_bytes": 2048, "openclaw.model_call.time_to_first_byte_ms": 300 }, null, 1500],
+  "model.call.error": ["openclaw.model.call", { "openclaw.errorCategory": "rate_limit", "openclaw.failureKind": "terminated", "gen_ai.operation.name": "invoke_agent" }, "rate_limit", 250],
+  "model.failover": ["openclaw.model.failover", { "openclaw.failover.to_model": "claude-sonnet-4", "openclaw.lane": "session", "openclaw.failover.suspended": true }, null, 0],
+  "skill.used": ["openclaw.skill.used", { "openclaw.skill.name": "weather", "openclaw.skill.activation": "command" }, null, 0],
+  "message.delivery.completed": ["openclaw.message.delivery", { "openclaw.delivery.kind": "media", "openclaw.delivery.result_count": 1, "openclaw.outcome": "completed" }, null, 120],
+  "message.delivery.error": ["openclaw.message.delivery", { "openclaw.errorCategory": "network", "openclaw.outcome": "error" }, "network", 80],
+  "diagnostic.liveness.warning": ["openclaw.liveness.warning", { "openclaw.liveness.reason": "event_loop_delay:cpu" }, "event_loop_delay:cpu", 0],
+  "tool.execution.completed": ["openclaw.tool.execution", { "gen_ai.tool.name": "web_search", "openclaw.tool.params.kind": "object", "gen_ai.operation.name": "execute_tool" }, null, 640],
+  "tool.execution.error": ["openclaw.tool.execution", { "openclaw.tool.owner": "shell", "openclaw.tool.params.length": 42, "openclaw.errorCategory": "denied" }, "denied", 10],
+  "tool.execution.blocked": ["openclaw.tool.execution", { "openclaw.outcome": "blocked", "openclaw.deniedReason": "sandbox" }, null, 0],
+  "tool.loop": ["openclaw.tool.loop", { "openclaw.loop.detector": "generic_repeat", "openclaw.loop.count": 5, "openclaw.loop.level": "warning" }, null, 0],
+  "exec.process.completed": ["openclaw.exec", { "openclaw.exec.mode": "pty", "openclaw.exec.command_length": 12, "openclaw.failureKind": "overall-timeout" }, "overall-timeout", 3000],
+  "diagnostic.memory.pressure": ["openclaw.memory.pressure", { "openclaw.memory.rss_bytes": 2e9, "openclaw.memory.threshold_bytes": 1.5e9, "openclaw.memory.reason": "rss_threshold" }, null, 0],
+};
 
 // [label, event, meta, [[metric, kind, unit, attrs, value-or-{count,sum}], ...]]
 const CASES = [
@@ -149,6 +175,19 @@ describe("2026.9 catalog, one event type at a time", () => {
       assert.equal(host.plugin.status().recorded, 1, "recorded, not malformed or ignored");
       await service.stop();
       const metrics = metricsOf(receiver.requests.slice(seen));
+      const spans = spansOf(receiver.requests.slice(seen));
+      const want = SPANS[label];
+      if (!want) assert.deepEqual(spans.map((x) => x.name), [], "this event makes no span");
+      else {
+        const [name, attrs, error, durationMs] = want;
+        assert.deepEqual(spans.map((x) => x.name), [name]);
+        const [span] = spans;
+        for (const [k, v] of Object.entries(attrs)) assert.equal(span.attrs[k], v, `${name} ${k}`);
+        assert.equal(span.statusCode, error === null ? undefined : "STATUS_CODE_ERROR", name);
+        if (error !== null) assert.equal(span.statusMessage, error, name);
+        assert.equal(span.endMs - span.startMs, durationMs, `${name} backdated by durationMs`);
+        for (const [k, v] of Object.entries(span.attrs)) assert.ok(!String(v).startsWith("agent:") && !/^(r1|r2|c1|c2)$/.test(String(v)), `${name} ${k}=${v}`);
+      }
       for (const [name, kind, unit, attrs, value] of expected) {
         const m = metrics.filter((x) => x.name === name).at(-1);
         assert.ok(m, `${name} not exported; got ${[...new Set(metrics.map((x) => x.name))].join(", ")}`);

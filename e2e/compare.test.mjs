@@ -119,6 +119,9 @@ describe("official diagnostics-otel vs ours, same traffic", { timeout: 10 * 60 *
     // Guards against a diff that finds nothing: ours against a doctored copy of itself.
     const doctored = JSON.parse(JSON.stringify(runs.ours.requests));
     for (const r of doctored) {
+      for (const rs of [...(r.request?.resourceSpans ?? []), ...(r.request?.resourceLogs ?? [])]) {
+        rs.resource.attributes = rs.resource.attributes.filter((kv) => kv.key !== "service.version");
+      }
       for (const rm of r.request?.resourceMetrics ?? []) {
         rm.resource.attributes = rm.resource.attributes.filter((kv) => kv.key !== "service.version");
         for (const m of rm.scopeMetrics.flatMap((sm) => sm.metrics)) {

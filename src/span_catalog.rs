@@ -48,6 +48,8 @@ pub enum Src {
     PromptTokens(bool),
     /// An array of strings joined with `:`, low-cardinality.
     Joined(&'static str),
+    /// A queue lane reduced to its kind; omitted when absent.
+    Lane(&'static str),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -317,6 +319,7 @@ const FAILOVER: &[SpanAttr] = &[
     a("openclaw.model", Text("fromModel")),
     a("openclaw.failover.to_provider", Text("toProvider")),
     a("openclaw.failover.to_model", Text("toModel")),
+    a("openclaw.lane", Lane("lane")),
     a("openclaw.failover.suspended", Bool("suspended")),
     a("openclaw.failover.cascade_depth", Int("cascadeDepth")),
 ];

@@ -7,7 +7,7 @@
 //! is exactly the runtime's; a point span (usage, message, webhook, ...) is a new child of the
 //! diagnostic span it happened in. Without a trace context a span is a new root.
 
-use crate::attributes::{low_cardinality, UNKNOWN};
+use crate::attributes::{lane, low_cardinality, UNKNOWN};
 use crate::config::Sampling;
 use crate::event::{Event, Malformed};
 use crate::record::{gen_ai_operation, holds, Trust};
@@ -169,6 +169,7 @@ impl Tracer {
             }
             Src::PromptTokens(positive_only) => prompt_tokens(ev)?.filter(|v| !positive_only || *v > 0.0).and_then(int),
             Src::Joined(f) => text(low_cardinality(ev.strings(f)?.map(|v| v.join(":")).as_deref(), UNKNOWN)),
+            Src::Lane(f) => nonempty(ev.text(f)?).and_then(|v| text(lane(Some(&v)))),
         })
     }
 
@@ -227,10 +228,6 @@ impl Tracer {
         }
     }
 
-    pub fn handles(&self, kind: &str) -> bool {
-        self.specs.contains_key(kind)
-    }
-
     /// True the first time this generation sees `id`.
     fn claim(&self, id: SpanId) -> bool {
         let Ok(mut r) = self.recent.lock() else { return false };
@@ -264,19 +261,22 @@ impl Tracer {
             if !trust.admits(spec.gate) || !holds(ev, spec.when)? {
                 continue;
             }
-            let span = self.build(ev, trust, spec)?;
-            if span.span_context.is_sampled() {
-                decision.built += 1;
-                out.push(span);
-            } else {
-                decision.sampled_out += 1;
-                self.sampled_out.fetch_add(1, Relaxed);
+            match self.build(ev, trust, spec)? {
+                Some(span) => {
+                    decision.built += 1;
+                    out.push(span);
+                }
+                None => {
+                    decision.sampled_out += 1;
+                    self.sampled_out.fetch_add(1, Relaxed);
+                }
             }
         }
         Ok((out, decision))
     }
 
-    fn build(&self, ev: &Event, trust: Trust, spec: &SpanSpec) -> Result<SpanData, Malformed> {
+    /// The span, or None when the sampler leaves it out (then nothing else is computed).
+    fn build(&self, ev: &Event, trust: Trust, spec: &SpanSpec) -> Result<Option<SpanData>, Malformed> {
         let cx = trace_ctx(ev, trust);
         let (trace_id, span_id, parent) = match (cx, spec.ids) {
             (None, _) => (TraceId::from(random_u128().max(1)), new_span_id(), None),
@@ -286,8 +286,9 @@ impl Tracer {
             },
             (Some(c), Ids::Child) => (c.trace_id, new_span_id(), c.span_id.or(c.parent_span_id)),
         };
-        let sampled = self.keeps(cx.as_ref(), trace_id, parent.is_some());
-        let flags = if sampled { TraceFlags::SAMPLED } else { TraceFlags::default() };
+        if !self.keeps(cx.as_ref(), trace_id, parent.is_some()) {
+            return Ok(None);
+        }
         let end_ms = match ev.num(spec.end_at)?.or(ev.num("ts")?) {
             Some(ts) => ts,
             None => SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0),
@@ -330,8 +331,8 @@ impl Tracer {
         } else {
             spec.name.into()
         };
-        Ok(SpanData {
-            span_context: SpanContext::new(trace_id, span_id, flags, false, TraceState::default()),
+        Ok(Some(SpanData {
+            span_context: SpanContext::new(trace_id, span_id, TraceFlags::SAMPLED, false, TraceState::default()),
             parent_span_id: parent.unwrap_or(SpanId::INVALID),
             parent_span_is_remote: cx.is_some_and(|c| c.parent_remote) && parent.is_some(),
             span_kind: match spec.kind {
@@ -347,7 +348,7 @@ impl Tracer {
             links: SpanLinks::default(),
             status,
             instrumentation_scope: self.scope.clone(),
-        })
+        }))
     }
 }
 

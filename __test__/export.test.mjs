@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { heartbeat, messageFlow, runAttempt, SESSION_ID, SESSION_KEY, stuck, webhookError } from "./support/events.mjs";
-import { latest, metricsOf, pointWith } from "./support/receiver.mjs";
+import { latest, logsOf, metricsOf, pointWith, spansOf } from "./support/receiver.mjs";
+import { TURN } from "./support/events.mjs";
 import { runOnce } from "./support/run.mjs";
 import { ctxFor, makeHost, register } from "./support/host.mjs";
 import { startReceiver } from "./support/receiver.mjs";
@@ -166,20 +167,26 @@ describe("http/protobuf export of the seed catalog (OpenClaw 2026.9 bus)", () =>
 describe("other wire protocols", () => {
   for (const protocol of ["http/json", "grpc"]) {
     test(`${protocol} delivers the same telemetry`, async () => {
-      const run = await runOnce({ otel: { protocol }, trusted: true, events: messageFlow() });
+      const run = await runOnce({ otel: { protocol, logs: true }, trusted: true, events: messageFlow({ channel: "telegram" }), recorded: TURN });
       assert.equal(run.flushed.ok, true, run.flushed.error);
+      for (const x of run.requests) assert.equal(x.error, undefined, x.error);
       const r = run.requests[0];
-      assert.equal(r.error, undefined);
       if (protocol === "grpc") assert.equal(r.transport, "grpc");
       else {
         assert.equal(r.contentType, "application/json");
         assert.equal(r.path, "/v1/metrics");
       }
       const tokens = latest(run.requests, "openclaw.tokens");
-      assert.equal(pointWith(tokens, { "openclaw.token": "input" }).value, 120);
+      assert.equal(pointWith(tokens, { "openclaw.token": "input", "openclaw.channel": "telegram" }).value, 120);
       assert.equal(tokens.temporality, "AGGREGATION_TEMPORALITY_CUMULATIVE");
-      assert.ok(Math.abs(pointWith(latest(run.requests, "openclaw.cost.usd"), {}).value - 0.0031) < 1e-12);
+      assert.ok(Math.abs(pointWith(latest(run.requests, "openclaw.cost.usd"), { "openclaw.channel": "telegram" }).value - 0.0031) < 1e-12);
       assert.match(run.logger.lines.find((l) => l.message.includes("exporting metrics")).message, new RegExp(`OTLP ${protocol} to`));
+      // Spans and log records take the same protocol, ids intact (OTLP/JSON writes them as hex).
+      const harness = TURN.find((e) => e.evt.type === "harness.run.completed").evt.trace;
+      const span = spansOf(run.requests).find((x) => x.name === "openclaw.harness.run");
+      assert.deepEqual([span.traceId, span.spanId, span.parentSpanId], [harness.traceId, harness.spanId, harness.parentSpanId]);
+      const logs = logsOf(run.requests);
+      assert.deepEqual(logs.map((l) => l.spanId), TURN.filter((e) => e.evt.type === "log.record").map((e) => e.evt.trace.spanId));
     });
   }
 

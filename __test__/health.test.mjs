@@ -107,4 +107,41 @@ describe("operator messages", () => {
       assert.ok(!logger.lines.some((l) => l.message.includes("user:pw")));
     });
   });
+
+  test("a failing span endpoint is its own signal: warned, counted and reported while metrics flow", async () => {
+    const port = await new Promise((resolve) => {
+      const srv = net.createServer().listen(0, "127.0.0.1", () => {
+        const p = srv.address().port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const receiver = await startReceiver();
+    try {
+      await withService(async (service, host) => {
+        const logger = makeLogger();
+        const otel = { enabled: true, endpoint: receiver.httpBase, tracesEndpoint: `http://127.0.0.1:${port}/v1/traces`, flushIntervalMs: 60000 };
+        await service.start(ctxFor(otel, { logger }));
+        host.bus.emit({ type: "run.completed", runId: "r1", provider: "openai", model: "gpt-5.4", durationMs: 900, outcome: "completed" }, { trusted: true });
+        const r = await host.plugin.flush(5000);
+        assert.equal(r.ok, false, "the span export failed");
+        const st = host.plugin.status();
+        assert.equal(st.exportsFailed, 0, "metrics are unaffected");
+        assert.ok(st.exportsOk >= 1);
+        assert.equal(st.traces.destination, `http://127.0.0.1:${port}/v1/traces`);
+        assert.equal(st.traces.exportsFailed, 1);
+        assert.equal(st.traces.exported, 0);
+        assert.match(st.traces.lastError, /^connection refused/);
+        await sleep(1100);
+        assert.ok(logger.lines.some((l) => l.level === "warn" && /traces export to http:\/\/127\.0\.0\.1:\d+\/v1\/traces failed: connection refused/.test(l.message)), JSON.stringify(logger.lines));
+        // The failure is counted under the traces signal the next time metrics go out.
+        await host.plugin.flush(5000);
+        const ev = latest(receiver.requests, "openclaw.telemetry.exporter.events");
+        assert.ok(pointWith(ev, { "openclaw.signal": "traces", "openclaw.status": "failure", "openclaw.errorCategory": "connection_refused" }), JSON.stringify(ev.points));
+        assert.ok(pointWith(ev, { "openclaw.signal": "traces", "openclaw.status": "started" }));
+        assert.ok(pointWith(ev, { "openclaw.signal": "metrics", "openclaw.status": "started" }));
+      });
+    } finally {
+      await receiver.stop();
+    }
+  });
 });

@@ -3,19 +3,14 @@
 // what the receiver decoded with upstream's protobuf classes.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { logsOf, spansOf } from "./support/receiver.mjs";
 import { runOnce } from "./support/run.mjs";
+import { TURN } from "./support/events.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const TURN = fs
-  .readFileSync(path.join(here, "fixtures/chat-tool-turn-2026.9.6.jsonl"), "utf8")
-  .split("\n")
-  .filter(Boolean)
-  .map((l) => JSON.parse(l));
 const own = (type) => TURN.filter((e) => e.evt.type === type).map((e) => e.evt.trace.spanId);
 const SECRETS = new Set(TURN.flatMap(({ evt }) => [evt.sessionKey, evt.sessionId, evt.runId, evt.callId, evt.toolCallId, evt.messageId]).filter(Boolean));
 

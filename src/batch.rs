@@ -31,6 +31,7 @@ struct Inner<T> {
     settings: BatchSettings,
     dropped: AtomicU64,
     exported: AtomicU64,
+    failed_exports: AtomicU64,
 }
 
 pub struct Batcher<T> {
@@ -54,6 +55,7 @@ impl<T: Send + 'static> Batcher<T> {
             settings,
             dropped: AtomicU64::new(0),
             exported: AtomicU64::new(0),
+            failed_exports: AtomicU64::new(0),
         });
         let worker = inner.clone();
         std::thread::Builder::new()
@@ -85,26 +87,23 @@ impl<T: Send + 'static> Batcher<T> {
         self.inner.exported.load(Relaxed)
     }
 
-    /// Export everything queued so far; true when done before `deadline`.
-    pub fn flush(&self, deadline: Instant) -> bool {
-        let Ok(mut s) = self.inner.state.lock() else { return false };
+    /// Export everything queued so far, by `deadline`; Err says what went wrong.
+    pub fn flush(&self, deadline: Instant) -> Result<(), &'static str> {
+        let Ok(mut s) = self.inner.state.lock() else { return Err("unavailable") };
         if s.finished {
-            return true;
+            return Ok(());
         }
+        let failed_before = self.inner.failed_exports.load(Relaxed);
         s.flush_asked += 1;
         let ticket = s.flush_asked;
         self.inner.wake.notify_one();
-        while s.flush_done < ticket && !s.finished {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            s = match self.inner.progress.wait_timeout(s, left) {
-                Ok((g, _)) => g,
-                Err(_) => return false,
-            };
+        if !self.inner.wait(s, deadline, |s| s.flush_done >= ticket || s.finished) {
+            return Err("not exported in time");
         }
-        true
+        if self.inner.failed_exports.load(Relaxed) > failed_before {
+            return Err("export failed");
+        }
+        Ok(())
     }
 
     /// Refuse new items, export what is queued, stop the thread; true when it stopped in time.
@@ -114,21 +113,26 @@ impl<T: Send + 'static> Batcher<T> {
         s.closed = true;
         s.final_deadline = Some(deadline);
         self.inner.wake.notify_one();
-        while !s.finished {
+        self.inner.wait(s, deadline, |s| s.finished)
+    }
+}
+
+impl<T: Send + 'static> Inner<T> {
+    /// Wait for the export thread's progress until `done` holds; false at `deadline`.
+    fn wait(&self, mut s: std::sync::MutexGuard<'_, State<T>>, deadline: Instant, done: impl Fn(&State<T>) -> bool) -> bool {
+        while !done(&s) {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return false;
             }
-            s = match self.inner.progress.wait_timeout(s, left) {
+            s = match self.progress.wait_timeout(s, left) {
                 Ok((g, _)) => g,
                 Err(_) => return false,
             };
         }
         true
     }
-}
 
-impl<T: Send + 'static> Inner<T> {
     fn run(&self, sink: &mut impl Sink<T>) {
         let mut last_export = Instant::now();
         loop {
@@ -164,6 +168,8 @@ impl<T: Send + 'static> Inner<T> {
                 let n = batch.len() as u64;
                 if sink.export(batch, deadline).is_ok() {
                     self.exported.fetch_add(n, Relaxed);
+                } else {
+                    self.failed_exports.fetch_add(1, Relaxed);
                 }
                 last_export = Instant::now();
             }
@@ -213,7 +219,7 @@ mod tests {
         let accepted = (0..15).filter(|i| b.push(*i)).count();
         assert!((10..=15).contains(&accepted), "{accepted}");
         assert_eq!(b.dropped() as usize, 15 - accepted);
-        assert!(b.flush(Instant::now() + Duration::from_secs(5)));
+        assert_eq!(b.flush(Instant::now() + Duration::from_secs(5)), Ok(()));
         let got: Vec<u32> = rx.try_iter().flatten().collect();
         assert_eq!(got.len(), accepted);
         assert!(got.windows(2).all(|w| w[0] < w[1]), "order kept: {got:?}");
@@ -243,6 +249,22 @@ mod tests {
             std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
             Err("timed out".into())
         }
+    }
+
+    struct Refuse;
+    impl Sink<u32> for Refuse {
+        fn export(&mut self, _: Vec<u32>, _: Instant) -> Result<(), String> {
+            Err("refused".into())
+        }
+    }
+
+    #[test]
+    fn flush_reports_a_failed_export() {
+        let b = Batcher::start("t", settings(10, 4, 60_000), Refuse).expect("thread");
+        assert_eq!(b.flush(Instant::now() + Duration::from_secs(5)), Ok(()), "nothing to export");
+        b.push(1);
+        assert_eq!(b.flush(Instant::now() + Duration::from_secs(5)), Err("export failed"));
+        assert_eq!(b.exported(), 0);
     }
 
     #[test]

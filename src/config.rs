@@ -272,8 +272,10 @@ pub fn resolve(diagnostics: &Value, env: &Env) -> Resolved {
     };
     let metric_name_prefix = resolve_prefix(&mut cx);
     let temporality = resolve_temporality(&mut cx);
-    let traces = traces_on.then(|| resolve_traces(&mut cx));
-    let logs = logs_on.then(|| resolve_logs(&mut cx));
+    // Like the official plugin, a configured flushIntervalMs also paces span and log batches.
+    let paced = matches!(cx.otel.get("flushIntervalMs"), Some(Value::Number(_))).then_some(interval);
+    let traces = traces_on.then(|| resolve_traces(&mut cx, paced));
+    let logs = logs_on.then(|| resolve_logs(&mut cx, paced));
 
     let settings = Settings {
         protocol: metrics_endpoint.protocol,
@@ -402,10 +404,11 @@ fn resolve_sampling(cx: &mut Ctx) -> Sampling {
     Sampling { ratio, parent_based, source }
 }
 
-fn resolve_traces(cx: &mut Ctx) -> TraceSettings {
+fn resolve_traces(cx: &mut Ctx, paced: Option<Duration>) -> TraceSettings {
     let endpoint = resolve_endpoint(cx, Signal::Traces);
     let sampling = resolve_sampling(cx);
-    let batch = resolve_batch(cx, "OTEL_BSP", 5_000);
+    let mut batch = resolve_batch(cx, "OTEL_BSP", 5_000);
+    batch.delay = paced.unwrap_or(batch.delay);
     let session_hash_salt = cx.env("OPENCLAW_OTEL_SESSION_HASH_SALT").map(str::to_string);
     let latest_gen_ai = cx
         .env("OTEL_SEMCONV_STABILITY_OPT_IN")
@@ -413,7 +416,7 @@ fn resolve_traces(cx: &mut Ctx) -> TraceSettings {
     TraceSettings { endpoint, sampling, batch, session_hash_salt, latest_gen_ai }
 }
 
-fn resolve_logs(cx: &mut Ctx) -> LogSettings {
+fn resolve_logs(cx: &mut Ctx, paced: Option<Duration>) -> LogSettings {
     let exporter = match cx.otel.get("logsExporter") {
         None | Some(Value::Null) => "otlp".to_string(),
         Some(Value::String(s)) if ["otlp", "stdout", "both"].contains(&s.trim().to_ascii_lowercase().as_str()) => {
@@ -440,7 +443,8 @@ fn resolve_logs(cx: &mut Ctx) -> LogSettings {
             false
         }
     };
-    let batch = resolve_batch(cx, "OTEL_BLRP", 1_000);
+    let mut batch = resolve_batch(cx, "OTEL_BLRP", 1_000);
+    batch.delay = paced.unwrap_or(batch.delay);
     LogSettings { endpoint, stdout: exporter != "otlp", capture_content, batch }
 }
 
@@ -978,6 +982,9 @@ mod tests {
         assert_eq!((b.max_queue, b.max_batch, b.delay), (100, 100, Duration::from_millis(5000)));
         assert!(w.iter().any(|m| m.contains("OTEL_BSP_SCHEDULE_DELAY \"-1\"")), "{w:?}");
         assert_eq!(s.logs.expect("logs").batch.delay, Duration::from_millis(250));
+        let (s, _) = enabled(json!({"enabled": true, "endpoint": "http://x", "logs": true, "flushIntervalMs": 2000}), &[("OTEL_BSP_SCHEDULE_DELAY", "9000")]);
+        assert_eq!(s.traces.expect("traces").batch.delay, Duration::from_millis(2000), "a configured interval paces spans too");
+        assert_eq!(s.logs.expect("logs").batch.delay, Duration::from_millis(2000));
     }
 
     #[test]

@@ -485,15 +485,17 @@ impl Generation {
         let Some(provider) = provider else { return Err("not running".into()) };
         let shared = self.shared.clone();
         run_bounded(deadline, move || {
-            let metrics = provider.force_flush().map_err(|e| format!("metrics: {e}"));
-            let mut late = Vec::new();
-            if shared.spans.get().is_some_and(|b| !b.flush(deadline)) {
-                late.push("spans");
+            let mut problems = Vec::new();
+            if let Err(e) = provider.force_flush() {
+                problems.push(format!("metrics: {e}"));
             }
-            if shared.log_records.get().is_some_and(|b| !b.flush(deadline)) {
-                late.push("log records");
+            if let Some(Err(e)) = shared.spans.get().map(|b| b.flush(deadline)) {
+                problems.push(format!("spans: {e}"));
             }
-            metrics.and_then(|()| if late.is_empty() { Ok(()) } else { Err(format!("{} not exported in time", late.join(" and "))) })
+            if let Some(Err(e)) = shared.log_records.get().map(|b| b.flush(deadline)) {
+                problems.push(format!("log records: {e}"));
+            }
+            if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
         })
         .unwrap_or_else(|| Err("flush timed out".into()))
     }

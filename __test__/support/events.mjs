@@ -1,4 +1,8 @@
-// Realistic diagnostic events, shaped as OpenClaw 2026.2.19 emits them (see REFERENCE.md).
+// Realistic diagnostic events, shaped as OpenClaw 2026.2.19 emits them (see REFERENCE.md), and
+// one recorded 2026.9.6 turn.
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 export const SESSION_KEY = "agent:main:main";
 export const SESSION_ID = "7f0c1a9e-5d1b-4c55-9d0e-2f4a8c1b9e77";
 
@@ -24,3 +28,10 @@ export const heartbeat = { type: "diagnostic.heartbeat", webhooks: { received: 1
 export const stuck = { type: "session.stuck", state: "processing", ageMs: 185000, queueDepth: 1, sessionKey: SESSION_KEY, sessionId: SESSION_ID };
 export const webhookError = { type: "webhook.error", channel: "telegram", updateType: "message", error: "boom", chatId: 42 };
 export const runAttempt = { type: "run.attempt", attempt: 2 };
+
+/** One real 2026.9.6 turn as `{meta, evt}` pairs in delivery order (see fixtures/README.md). */
+export const TURN = fs
+  .readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), "../fixtures/chat-tool-turn-2026.9.6.jsonl"), "utf8")
+  .split("\n")
+  .filter(Boolean)
+  .map((l) => JSON.parse(l));

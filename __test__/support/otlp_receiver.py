@@ -8,7 +8,8 @@ decoded by path (/v1/traces, /v1/logs, anything else as metrics); chunked bodies
 
 First line on stdout: {"ready": {"http": PORT, "grpc": PORT}}. Then per request:
 {"transport", "path", "contentType", "contentEncoding", "headers", "request"} where request is
-json_format.MessageToDict of the decoded ExportMetricsServiceRequest (or "error").
+json_format.MessageToDict of the decoded Export{Metrics,Trace,Logs}ServiceRequest (or "error").
+gRPC serves all three services.
 Modes: ok answers 200 / OK; hang accepts and never answers; fail answers 503 / UNAVAILABLE.
 GET /__mode/<mode> switches the mode of the running receiver.
 """
@@ -23,9 +24,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import grpc
 from google.protobuf import json_format
-from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+import base64
+
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2, logs_service_pb2_grpc
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
-from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
 LOCK = threading.Lock()
 MODE = "ok"
@@ -43,10 +46,25 @@ BY_PATH = {
 }
 
 
+ID_KEYS = {"traceId", "spanId", "parentSpanId"}
+
+
+def hex_ids_to_base64(value):
+    """OTLP/JSON writes trace and span ids as hex; protobuf's JSON mapping wants base64."""
+    if isinstance(value, dict):
+        return {
+            k: base64.b64encode(bytes.fromhex(v)).decode() if k in ID_KEYS and isinstance(v, str) and v else hex_ids_to_base64(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [hex_ids_to_base64(v) for v in value]
+    return value
+
+
 def decode(body, content_type, path=""):
     req = BY_PATH.get(path.split("?")[0], metrics_service_pb2.ExportMetricsServiceRequest)()
     if "json" in content_type:
-        json_format.Parse(body.decode("utf-8"), req)
+        json_format.ParseDict(hex_ids_to_base64(json.loads(body.decode("utf-8"))), req)
     else:
         req.ParseFromString(body)
     return json_format.MessageToDict(req)
@@ -126,11 +144,12 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-class MetricsService(metrics_service_pb2_grpc.MetricsServiceServicer):
-    def Export(self, request, context):
+def export_handler(service, response):
+    """An Export method for one OTLP gRPC service: record, then answer per MODE."""
+    def export(self, request, context):
         emit({
             "transport": "grpc",
-            "path": "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+            "path": f"/opentelemetry.proto.collector.{service}/Export",
             "contentType": "application/grpc",
             "contentEncoding": "",
             "headers": {k: v for k, v in context.invocation_metadata()},
@@ -140,7 +159,20 @@ class MetricsService(metrics_service_pb2_grpc.MetricsServiceServicer):
             hang()
         if MODE == "fail":
             context.abort(grpc.StatusCode.UNAVAILABLE, "receiver in fail mode")
-        return metrics_service_pb2.ExportMetricsServiceResponse()
+        return response()
+    return export
+
+
+class MetricsService(metrics_service_pb2_grpc.MetricsServiceServicer):
+    Export = export_handler("metrics.v1.MetricsService", metrics_service_pb2.ExportMetricsServiceResponse)
+
+
+class TraceService(trace_service_pb2_grpc.TraceServiceServicer):
+    Export = export_handler("trace.v1.TraceService", trace_service_pb2.ExportTraceServiceResponse)
+
+
+class LogsService(logs_service_pb2_grpc.LogsServiceServicer):
+    Export = export_handler("logs.v1.LogsService", logs_service_pb2.ExportLogsServiceResponse)
 
 
 def main():
@@ -158,6 +190,8 @@ def main():
 
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
     metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(MetricsService(), server)
+    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(TraceService(), server)
+    logs_service_pb2_grpc.add_LogsServiceServicer_to_server(LogsService(), server)
     grpc_port = server.add_insecure_port(f"127.0.0.1:{args.grpc_port}")
     server.start()
 

@@ -1,12 +1,8 @@
 // Child process of traces-logs.test.mjs: replays the captured turn with logsExporter "stdout"
 // so the test can read the JSON lines this process writes to its stdout.
-import fs from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { TURN as turn } from "./events.mjs";
 import { ctxFor, makeHost, register } from "./host.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const turn = fs.readFileSync(path.join(here, "../fixtures/chat-tool-turn-2026.9.6.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
 const host = await makeHost("2026.9.6");
 try {
   const [service] = register(host.plugin);

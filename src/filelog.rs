@@ -9,8 +9,7 @@ use serde_json::{Map, Value};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, SystemTime};
 
 /// Where the gateway writes its file log: `logging.file`, else the newest `openclaw-*.log` in
@@ -51,8 +50,9 @@ impl FileLogSource {
     }
 }
 
-/// Follows the file log on its own thread until `stop` is set; `each` gets every record.
-pub fn follow(source: FileLogSource, stop: Arc<AtomicBool>, mut each: impl FnMut(Event) + Send + 'static) -> std::io::Result<std::thread::JoinHandle<()>> {
+/// Follows the file log on its own thread until `stop` is dropped (or sent to); `each` gets every
+/// record.
+pub fn follow(source: FileLogSource, stop: Receiver<()>, mut each: impl FnMut(Event) + Send + 'static) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new().name("otel-rs-filelog".into()).spawn(move || {
         // Start at the end: only what is logged while this generation runs is exported.
         let mut at: Option<(PathBuf, u64)> = source.current().map(|p| {
@@ -60,8 +60,8 @@ pub fn follow(source: FileLogSource, stop: Arc<AtomicBool>, mut each: impl FnMut
             (p, len)
         });
         let mut partial: Vec<u8> = Vec::new();
-        while !stop.load(Relaxed) {
-            std::thread::sleep(POLL);
+        // Waiting on the channel (not sleeping) lets a stop end the thread at once.
+        while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(POLL) {
             let Some(path) = source.current() else { continue };
             let offset = match &at {
                 Some((p, off)) if *p == path => *off,
@@ -224,10 +224,10 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let day1 = dir.join("openclaw-2026-11-21.log");
         std::fs::write(&day1, format!("{LINE}\n")).unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
         let (tx, rx) = std::sync::mpsc::channel();
         let source = FileLogSource { file: None, dirs: vec![dir.clone(), dir.join("missing")] };
-        let handle = follow(source, stop.clone(), move |ev| {
+        let handle = follow(source, stopped, move |ev| {
             let _ = tx.send(ev.text("message").ok().flatten().unwrap_or_default());
         })
         .unwrap();
@@ -240,8 +240,10 @@ mod tests {
         std::thread::sleep(Duration::from_millis(50));
         std::fs::write(dir.join("openclaw-2026-11-22.log"), format!("{}\n", LINE.replace("gmail watcher stopped", "next day"))).unwrap();
         assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), "next day");
-        stop.store(true, Relaxed);
+        let t = std::time::Instant::now();
+        drop(stop);
         handle.join().unwrap();
+        assert!(t.elapsed() < POLL, "stops without waiting out a poll");
         assert!(rx.try_recv().is_err(), "the partial line is never emitted");
         let _ = std::fs::remove_dir_all(&dir);
     }

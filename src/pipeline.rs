@@ -18,7 +18,7 @@ use opentelemetry_sdk::trace::SpanData;
 use opentelemetry_sdk::Resource;
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -72,7 +72,8 @@ pub struct Shared {
 
 struct Running {
     provider: SdkMeterProvider,
-    file_log: Option<(Arc<AtomicBool>, std::thread::JoinHandle<()>)>,
+    /// Dropping the sender stops the file-log follower.
+    file_log: Option<(SyncSender<()>, std::thread::JoinHandle<()>)>,
     runtime: tokio::runtime::Runtime,
     cancel: watch::Sender<bool>,
     worker_done: Receiver<()>,
@@ -120,9 +121,10 @@ fn resource(s: &Settings, host: &HostInfo) -> Resource {
         .build()
 }
 
-fn describe(s: &Settings, host: &HostInfo) -> String {
+/// The startup line: what goes where, for the signals that did start.
+fn describe(s: &Settings, host: &HostInfo, started: &[Signal]) -> String {
     let mut parts = Vec::new();
-    if s.metrics {
+    if started.contains(&Signal::Metrics) {
         parts.push(format!(
             "metrics via OTLP {} to {} every {}s (temporality={})",
             s.protocol.as_str(),
@@ -135,7 +137,7 @@ fn describe(s: &Settings, host: &HostInfo) -> String {
             }
         ));
     }
-    if let Some(t) = &s.traces {
+    if let Some(t) = s.traces.as_ref().filter(|_| started.contains(&Signal::Traces)) {
         let sampling = if t.sampling.ratio >= 1.0 && t.sampling.parent_based {
             String::new()
         } else {
@@ -143,7 +145,7 @@ fn describe(s: &Settings, host: &HostInfo) -> String {
         };
         parts.push(format!("traces via OTLP {} to {}{sampling}", t.endpoint.protocol.as_str(), redact_url(&t.endpoint.url)));
     }
-    if let Some(l) = &s.logs {
+    if let Some(l) = s.logs.as_ref().filter(|_| started.contains(&Signal::Logs)) {
         let mut to = Vec::new();
         if let Some(e) = &l.endpoint {
             to.push(format!("OTLP {} to {}", e.protocol.as_str(), redact_url(&e.url)));
@@ -151,7 +153,8 @@ fn describe(s: &Settings, host: &HostInfo) -> String {
         if l.stdout {
             to.push("stdout (JSON lines)".into());
         }
-        parts.push(format!("logs via {}{}", to.join(" and "), if l.capture_content { " with bodies" } else { " without bodies" }));
+        let from = if host.file_log.is_some() { " from the gateway's file log" } else { "" };
+        parts.push(format!("logs{from} via {}{}", to.join(" and "), if l.capture_content { " with bodies" } else { " without bodies" }));
     }
     format!(
         "diagnostics-otel: exporting {} (service.name={}, events via {})",
@@ -175,8 +178,8 @@ fn follow_file_log(
     mapper: LogMapper,
     batcher: Arc<Batcher<LogItem>>,
     shared: &Arc<Shared>,
-) -> Option<(Arc<AtomicBool>, std::thread::JoinHandle<()>)> {
-    let stop = Arc::new(AtomicBool::new(false));
+) -> Option<(SyncSender<()>, std::thread::JoinHandle<()>)> {
+    let (stop, stopped) = sync_channel::<()>(1);
     let counting = shared.clone();
     let each = move |ev: crate::event::Event| {
         counting.counters.received.fetch_add(1, Relaxed);
@@ -189,7 +192,7 @@ fn follow_file_log(
             Err(Malformed(why)) => counting.note_malformed(&why),
         }
     };
-    match follow(source.clone(), stop.clone(), each) {
+    match follow(source.clone(), stopped, each) {
         Ok(handle) => Some((stop, handle)),
         Err(e) => {
             shared.reporter.logs.push(Level::Warn, format!("diagnostics-otel: not following the gateway's file log: {e}"));
@@ -379,6 +382,7 @@ impl Generation {
             .spawn(move || worker(rx, feeds, worker_shared, done_tx));
         if let Err(e) = spawned {
             let _ = provider.shutdown();
+            drop(file_log);
             shared.stop_batchers(Instant::now());
             return Self::failed(shared, format!("could not start its recording thread: {e}"));
         }
@@ -386,7 +390,7 @@ impl Generation {
             shared,
             sender: Mutex::new(Some(tx)),
             running: Mutex::new(Some(Running { provider, file_log, runtime, cancel: cancel_tx, worker_done: done_rx })),
-            summary: describe(s, host),
+            summary: describe(s, host, &started),
         }
     }
 
@@ -515,8 +519,8 @@ impl Generation {
         };
         let Some(Running { provider, file_log, runtime, cancel, worker_done }) = running else { return Ok(()) };
         if let Some((stop, handle)) = file_log {
-            // It polls every 250 ms; joining keeps a late record from racing the final export.
-            stop.store(true, Relaxed);
+            // Joining keeps a late record from racing the final export.
+            drop(stop);
             let _ = run_bounded(started + timeout.mul_f64(0.2), move || handle.join());
         }
         let export_budget = timeout.mul_f64(0.8);

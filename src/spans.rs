@@ -70,21 +70,45 @@ pub fn trace_ctx(ev: &Event, trust: Trust) -> Option<TraceCtx> {
     Some(TraceCtx { trace_id, span_id, parent_span_id, sampled, parent_remote })
 }
 
-/// Uniformly random bits (UUIDv4 would fix some: the ratio sampler reads them).
-fn random_u128() -> u128 {
-    use ring::rand::SecureRandom;
-    let mut bytes = [0u8; 16];
-    if ring::rand::SystemRandom::new().fill(&mut bytes).is_err() {
-        // No OS randomness: time-derived ids still make distinct spans.
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(1);
-        return nanos.wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835);
+/// Uniformly random bits for new ids: SplitMix64 per thread, seeded once from the OS. Ids need
+/// uniqueness and uniform bits (the ratio sampler reads them), not secrecy; a system call per id
+/// would cost more than building the span.
+fn random_u64() -> u64 {
+    use std::cell::Cell;
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new(os_seed());
     }
-    u128::from_le_bytes(bytes)
+    STATE.with(|s| {
+        let x = s.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
+        s.set(x);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    })
+}
+
+fn os_seed() -> u64 {
+    use ring::rand::SecureRandom;
+    let mut bytes = [0u8; 8];
+    if ring::rand::SystemRandom::new().fill(&mut bytes).is_ok() {
+        return u64::from_le_bytes(bytes);
+    }
+    // No OS randomness: time and thread still make distinct streams.
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1);
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    std::thread::current().id().hash(&mut h);
+    nanos ^ h.finish()
+}
+
+fn random_u128() -> u128 {
+    (u128::from(random_u64()) << 64) | u128::from(random_u64())
 }
 
 fn new_span_id() -> SpanId {
     loop {
-        let v = random_u128() as u64;
+        let v = random_u64();
         if v != 0 {
             return SpanId::from(v);
         }
@@ -115,6 +139,10 @@ pub fn session_hash(salt: &str, key: &str) -> String {
 
 /// Up to `MAX_TEXT` characters, with anything that looks like a credential masked.
 pub fn bounded_text(v: &str) -> String {
+    // Most values (providers, models, channels, outcomes) are short and plain.
+    if v.len() < 24 && !v.contains("sk-") {
+        return v.to_string();
+    }
     let cut: String = v.chars().take(MAX_TEXT).collect();
     cut.split_inclusive(char::is_whitespace)
         .map(|w| {

@@ -214,8 +214,12 @@ mod tonic_key {
     pub type Value = tonic::metadata::MetadataValue<tonic::metadata::Ascii>;
 }
 
-fn http_options<B: WithExportConfig + WithHttpConfig>(b: B, ep: &Endpoint, health: &SignalHealth) -> Result<B, String> {
-    let client = reqwest::Client::builder().build().map_err(|e| format!("could not build the HTTP client: {e}"))?;
+/// One HTTP client per generation: signals share its connection pool and TLS setup.
+pub fn http_client() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder().build().map_err(|e| format!("could not build the HTTP client: {e}"))
+}
+
+fn http_options<B: WithExportConfig + WithHttpConfig>(b: B, ep: &Endpoint, client: &reqwest::Client, health: &SignalHealth) -> B {
     let protocol = if ep.protocol == Protocol::HttpJson {
         opentelemetry_otlp::Protocol::HttpJson
     } else {
@@ -223,16 +227,16 @@ fn http_options<B: WithExportConfig + WithHttpConfig>(b: B, ep: &Endpoint, healt
     };
     let headers: HashMap<String, String> = ep.headers.iter().cloned().collect();
     let b = b
-        .with_http_client(DiagnosingClient { inner: client, slot: health.transport_error.clone() })
+        .with_http_client(DiagnosingClient { inner: client.clone(), slot: health.transport_error.clone() })
         .with_protocol(protocol)
         .with_endpoint(ep.url.clone())
         .with_timeout(ep.timeout)
         .with_headers(headers)
         .with_retry_policy(RetryPolicy::disabled());
-    Ok(match ep.compression {
+    match ep.compression {
         Compression::Gzip => b.with_compression(opentelemetry_otlp::Compression::Gzip),
         Compression::None => b,
-    })
+    }
 }
 
 fn grpc_options<B: WithExportConfig + WithTonicConfig>(b: B, ep: &Endpoint) -> B {
@@ -257,33 +261,35 @@ fn grpc_options<B: WithExportConfig + WithTonicConfig>(b: B, ep: &Endpoint) -> B
     b
 }
 
-/// Builds one signal's OTLP exporter; reqwest and tonic spawn their tasks on `rt`.
+/// Builds one signal's OTLP exporter; reqwest and tonic spawn their tasks on the runtime.
 macro_rules! build_otlp {
-    ($builder:expr, $ep:expr, $health:expr, $rt:expr) => {{
-        let _guard = $rt.enter();
+    ($builder:expr, $ep:expr, $x:expr) => {{
+        let _guard = $x.runtime.enter();
         match $ep.protocol {
-            Protocol::HttpProtobuf | Protocol::HttpJson => http_options($builder.with_http(), $ep, $health)?.build(),
+            Protocol::HttpProtobuf | Protocol::HttpJson => http_options($builder.with_http(), $ep, &$x.client, $x.health).build(),
             Protocol::Grpc => grpc_options($builder.with_tonic(), $ep).build(),
         }
         .map_err(|e| e.to_string())
     }};
 }
 
-pub fn metric_exporter(
-    ep: &Endpoint,
-    temporality: Temporality,
-    health: &SignalHealth,
-    rt: &tokio::runtime::Runtime,
-) -> Result<opentelemetry_otlp::MetricExporter, String> {
-    build_otlp!(opentelemetry_otlp::MetricExporter::builder().with_temporality(temporality), ep, health, rt)
+/// What building any signal's exporter needs.
+pub struct Build<'a> {
+    pub runtime: &'a tokio::runtime::Runtime,
+    pub client: reqwest::Client,
+    pub health: &'a SignalHealth,
 }
 
-pub fn span_exporter(ep: &Endpoint, health: &SignalHealth, rt: &tokio::runtime::Runtime) -> Result<opentelemetry_otlp::SpanExporter, String> {
-    build_otlp!(opentelemetry_otlp::SpanExporter::builder(), ep, health, rt)
+pub fn metric_exporter(ep: &Endpoint, temporality: Temporality, x: &Build) -> Result<opentelemetry_otlp::MetricExporter, String> {
+    build_otlp!(opentelemetry_otlp::MetricExporter::builder().with_temporality(temporality), ep, x)
 }
 
-pub fn log_exporter(ep: &Endpoint, health: &SignalHealth, rt: &tokio::runtime::Runtime) -> Result<opentelemetry_otlp::LogExporter, String> {
-    build_otlp!(opentelemetry_otlp::LogExporter::builder(), ep, health, rt)
+pub fn span_exporter(ep: &Endpoint, x: &Build) -> Result<opentelemetry_otlp::SpanExporter, String> {
+    build_otlp!(opentelemetry_otlp::SpanExporter::builder(), ep, x)
+}
+
+pub fn log_exporter(ep: &Endpoint, x: &Build) -> Result<opentelemetry_otlp::LogExporter, String> {
+    build_otlp!(opentelemetry_otlp::LogExporter::builder(), ep, x)
 }
 
 /// Runs an export future on the generation's runtime, bounded by `deadline` and the stop signal.

@@ -5,7 +5,7 @@ use crate::batch::Batcher;
 use crate::config::{redact_url, Endpoint, Level, Settings, Signal, TemporalityPref};
 use crate::event::{parse, Malformed};
 use crate::filelog::{follow, FileLogSource};
-use crate::export::{log_exporter, metric_exporter, span_exporter, Guard, GuardedMetrics, LogItem, LogSink, Reporter, SignalHealth, SpanSink};
+use crate::export::{http_client, Build, log_exporter, metric_exporter, span_exporter, Guard, GuardedMetrics, LogItem, LogSink, Reporter, SignalHealth, SpanSink};
 use crate::health::{Counters, RateLimited};
 use crate::logs::LogMapper;
 use crate::record::{Outcome, Recorder, Trust};
@@ -305,9 +305,18 @@ impl Generation {
             health: health.clone(),
         };
         let resource = resource(s, host);
+        let built_client = {
+            let _guard = runtime.enter();
+            http_client()
+        };
+        let client = match built_client {
+            Ok(c) => c,
+            Err(e) => return Self::failed(shared, e),
+        };
+        let build = |health| Build { runtime: &runtime, client: client.clone(), health };
         let mut provider = SdkMeterProvider::builder().with_resource(resource.clone());
         if s.metrics {
-            let inner = match metric_exporter(&metrics_endpoint(s), temporality_of(s.temporality), &shared.metrics_health, &runtime) {
+            let inner = match metric_exporter(&metrics_endpoint(s), temporality_of(s.temporality), &build(&shared.metrics_health)) {
                 Ok(x) => x,
                 Err(e) => return Self::failed(shared, format!("could not build the OTLP metrics exporter: {e}")),
             };
@@ -331,7 +340,7 @@ impl Generation {
             started.push(Signal::Metrics);
         }
         if let Some(t) = &s.traces {
-            let built = span_exporter(&t.endpoint, &shared.traces_health, &runtime)
+            let built = span_exporter(&t.endpoint, &build(&shared.traces_health))
                 .and_then(|e| Batcher::start("otel-rs-spans", t.batch, SpanSink::new(e, &resource, guard(&shared.traces_health))));
             match built {
                 Ok(b) => {
@@ -347,7 +356,7 @@ impl Generation {
         }
         if let Some(l) = &s.logs {
             let otlp = match &l.endpoint {
-                Some(ep) => match log_exporter(ep, &shared.logs_health, &runtime) {
+                Some(ep) => match log_exporter(ep, &build(&shared.logs_health)) {
                     Ok(e) => Some((e, guard(&shared.logs_health))),
                     Err(e) => {
                         shared.reporter.logs.push(Level::Warn, format!("diagnostics-otel: not exporting logs via OTLP: {e}"));

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // The real thing: OpenClaw 2026.9.6 with this plugin installed from its packed tarball, a mock
 // OpenAI-compatible model, and an embedded OTLP receiver (upstream's protobuf classes). Three
-// turns, then a table of every metric the plugin exported. Builds nothing: the .node binary
+// turns, then a table of every metric the plugin exported and a summary of its spans and logs. Builds nothing: the .node binary
 // must exist (`npm run build`); OpenClaw and Node 24 are fetched by e2e/setup.mjs (cached).
 //   node e2e/demo.mjs
-import { metricsOf } from "../__test__/support/receiver.mjs";
+import { logsOf, metricsOf, spansOf } from "../__test__/support/receiver.mjs";
 import { installExitSweep } from "./lib/procs.mjs";
 import { counterSum, runScenario } from "./lib/scenario.mjs";
 import { setup } from "./setup.mjs";
@@ -42,11 +42,14 @@ try {
   console.log(`\nexpected from the mock and the configured prices (USD/M: input ${p.input}, output ${p.output}, cache read ${p.cacheRead}):`);
   console.log(`  tokens total ${expected.tokens.total} -> exported ${exportedTotal}; cost ${expected.costUsd.toFixed(9)} -> exported ${exportedCost?.toFixed(9)}`);
 
-  // Cumulative temporality: the last request holds every series' totals.
-  const last = receiver.requests.at(-1);
+  // Cumulative temporality: the last metrics request holds every series' totals.
+  const last = receiver.requests.filter((r) => r.path === "/v1/metrics").at(-1);
   const metrics = metricsOf([last]);
   const res = metrics[0]?.resource ?? {};
-  console.log(`\n${receiver.requests.length} OTLP requests (${last.contentType} ${last.path}); last one: ${metrics.length} metrics`);
+  const byPath = {};
+  for (const r of receiver.requests) byPath[r.path] = (byPath[r.path] ?? 0) + 1;
+  const perPath = Object.entries(byPath).map(([p, n]) => `${n} to ${p}`).join(", ");
+  console.log(`\n${receiver.requests.length} OTLP requests (${last.contentType}: ${perPath}); last metrics request: ${metrics.length} metrics`);
   console.log(`resource: service.name=${res["service.name"]} service.instance.id=${res["service.instance.id"]} service.version=${res["service.version"]}\n`);
   const rows = [["metric", "attributes", "value"]];
   for (const m of metrics.sort((a, b) => a.name.localeCompare(b.name))) {
@@ -61,6 +64,21 @@ try {
     console.log(`${r[0].padEnd(widths[0])}  ${r[1].padEnd(widths[1])}  ${r[2]}`);
     if (i === 0) console.log(`${"-".repeat(widths[0])}  ${"-".repeat(widths[1])}  -----`);
   }
+  // Spans: the tree of the last turn's trace, as the gateway's own ids nest it.
+  const spans = spansOf(receiver.requests);
+  const lastTrace = spans.filter((x) => x.name === "openclaw.run").at(-1)?.traceId;
+  const inTrace = spans.filter((x) => x.traceId === lastTrace);
+  const children = (id) => inTrace.filter((x) => x.parentSpanId === id).sort((a, b) => a.startMs - b.startMs);
+  const ids = new Set(inTrace.map((x) => x.spanId));
+  const print = (x, depth) => {
+    console.log(`  ${"  ".repeat(depth)}${x.name} ${x.endMs - x.startMs} ms${x.statusCode === "STATUS_CODE_ERROR" ? " (error)" : ""}`);
+    for (const c of children(x.spanId)) print(c, depth + 1);
+  };
+  console.log(`\n${spans.length} spans; the last turn's trace ${lastTrace}:`);
+  for (const root of inTrace.filter((x) => !x.parentSpanId || !ids.has(x.parentSpanId))) print(root, 0);
+  const logs = logsOf(receiver.requests);
+  console.log(`${logs.length} log records (${logs.filter((l) => l.spanId && ids.has(l.spanId)).length} of them in that trace)`);
+
   const ok = exportedTotal === expected.tokens.total && Math.abs(exportedCost - expected.costUsd) < 1e-12 + 1e-9 * expected.costUsd && run.leftover.length === 0;
   phases.push(["total", secs(Date.now() - t0)]);
   console.log(`\nwall time: ${phases.map(([n, s]) => `${n} ${s}`).join("; ")}`);

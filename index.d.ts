@@ -40,6 +40,26 @@ export interface Status {
   ignored: number;
   dropped: number;
   late: number;
+  /** Metrics export. */
+  exportsOk: number;
+  exportsFailed: number;
+  lastSuccessUnixMs?: number;
+  lastFailureUnixMs?: number;
+  lastError?: string;
+  /** Span export, when traces are on. */
+  traces?: SignalStatus;
+  /** Log record export, when logs are on. */
+  logs?: SignalStatus;
+}
+
+export interface SignalStatus {
+  destination: string;
+  /** Items the collector accepted. */
+  exported: number;
+  /** Items the bounded batch queue refused or abandoned at stop. */
+  dropped: number;
+  /** Spans the sampler left out (traces only). */
+  sampledOut: number;
   exportsOk: number;
   exportsFailed: number;
   lastSuccessUnixMs?: number;

@@ -73,41 +73,47 @@ export function attrs(list = []) {
   return Object.fromEntries(list.map((kv) => [kv.key, attrValue(kv.value)]));
 }
 
-/** Flattens decoded requests into one entry per (request, metric). */
-export function metricsOf(requests) {
+/** One entry per item of decoded requests: `map(item, {resource, scope, request})` for each item
+ * under `resourceKey` -> `scopeKey` -> `itemKey` (e.g. resourceSpans -> scopeSpans -> spans). */
+function flatten(requests, [resourceKey, scopeKey, itemKey], map) {
   const out = [];
-  for (const r of requests) {
-    for (const rm of r.request?.resourceMetrics ?? []) {
-      const resource = attrs(rm.resource?.attributes);
-      for (const sm of rm.scopeMetrics ?? []) {
-        for (const m of sm.metrics ?? []) {
-          const kind = m.sum ? "sum" : m.histogram ? "histogram" : m.gauge ? "gauge" : "other";
-          const data = m.sum ?? m.histogram ?? m.gauge ?? {};
-          out.push({
-            name: m.name,
-            unit: m.unit,
-            description: m.description,
-            kind,
-            monotonic: data.isMonotonic === true,
-            temporality: data.aggregationTemporality,
-            scope: sm.scope?.name,
-            resource,
-            request: r,
-            points: (data.dataPoints ?? []).map((p) => ({
-              attrs: attrs(p.attributes),
-              value: p.asDouble ?? (p.asInt !== undefined ? Number(p.asInt) : undefined),
-              count: p.count !== undefined ? Number(p.count) : undefined,
-              sum: p.sum,
-              bucketCounts: (p.bucketCounts ?? []).map(Number),
-              explicitBounds: p.explicitBounds ?? [],
-              start: p.startTimeUnixNano,
-            })),
-          });
-        }
+  for (const request of requests) {
+    for (const r of request.request?.[resourceKey] ?? []) {
+      const resource = attrs(r.resource?.attributes);
+      for (const sc of r[scopeKey] ?? []) {
+        for (const item of sc[itemKey] ?? []) out.push(map(item, { resource, scope: sc.scope?.name, request }));
       }
     }
   }
   return out;
+}
+
+/** Flattens decoded requests into one entry per (request, metric). */
+export function metricsOf(requests) {
+  return flatten(requests, ["resourceMetrics", "scopeMetrics", "metrics"], (m, { resource, scope, request }) => {
+    const kind = m.sum ? "sum" : m.histogram ? "histogram" : m.gauge ? "gauge" : "other";
+    const data = m.sum ?? m.histogram ?? m.gauge ?? {};
+    return {
+      name: m.name,
+      unit: m.unit,
+      description: m.description,
+      kind,
+      monotonic: data.isMonotonic === true,
+      temporality: data.aggregationTemporality,
+      scope,
+      resource,
+      request,
+      points: (data.dataPoints ?? []).map((p) => ({
+        attrs: attrs(p.attributes),
+        value: p.asDouble ?? (p.asInt !== undefined ? Number(p.asInt) : undefined),
+        count: p.count !== undefined ? Number(p.count) : undefined,
+        sum: p.sum,
+        bucketCounts: (p.bucketCounts ?? []).map(Number),
+        explicitBounds: p.explicitBounds ?? [],
+        start: p.startTimeUnixNano,
+      })),
+    };
+  });
 }
 
 /** The newest export of a metric (cumulative: it holds the totals). */
@@ -126,56 +132,34 @@ const ms = (nanos) => (nanos === undefined ? undefined : Number(BigInt(nanos) / 
 
 /** Every decoded span, flattened, with hex ids and millisecond times. */
 export function spansOf(requests) {
-  const out = [];
-  for (const r of requests) {
-    for (const rs of r.request?.resourceSpans ?? []) {
-      const resource = attrs(rs.resource?.attributes);
-      for (const ss of rs.scopeSpans ?? []) {
-        for (const s of ss.spans ?? []) {
-          out.push({
-            name: s.name,
-            kind: s.kind,
-            traceId: hex(s.traceId),
-            spanId: hex(s.spanId),
-            parentSpanId: hex(s.parentSpanId),
-            startMs: ms(s.startTimeUnixNano),
-            endMs: ms(s.endTimeUnixNano),
-            attrs: attrs(s.attributes),
-            events: (s.events ?? []).map((e) => ({ name: e.name, attrs: attrs(e.attributes) })),
-            statusCode: s.status?.code,
-            statusMessage: s.status?.message,
-            scope: ss.scope?.name,
-            resource,
-          });
-        }
-      }
-    }
-  }
-  return out;
+  return flatten(requests, ["resourceSpans", "scopeSpans", "spans"], (s, { resource, scope }) => ({
+    name: s.name,
+    kind: s.kind,
+    traceId: hex(s.traceId),
+    spanId: hex(s.spanId),
+    parentSpanId: hex(s.parentSpanId),
+    startMs: ms(s.startTimeUnixNano),
+    endMs: ms(s.endTimeUnixNano),
+    attrs: attrs(s.attributes),
+    events: (s.events ?? []).map((e) => ({ name: e.name, attrs: attrs(e.attributes) })),
+    statusCode: s.status?.code,
+    statusMessage: s.status?.message,
+    scope,
+    resource,
+  }));
 }
 
 /** Every decoded log record, flattened. */
 export function logsOf(requests) {
-  const out = [];
-  for (const r of requests) {
-    for (const rl of r.request?.resourceLogs ?? []) {
-      const resource = attrs(rl.resource?.attributes);
-      for (const sl of rl.scopeLogs ?? []) {
-        for (const l of sl.logRecords ?? []) {
-          out.push({
-            body: l.body?.stringValue,
-            severityText: l.severityText,
-            severityNumber: l.severityNumber,
-            timeMs: ms(l.timeUnixNano),
-            traceId: hex(l.traceId),
-            spanId: hex(l.spanId),
-            attrs: attrs(l.attributes),
-            scope: sl.scope?.name,
-            resource,
-          });
-        }
-      }
-    }
-  }
-  return out;
+  return flatten(requests, ["resourceLogs", "scopeLogs", "logRecords"], (l, { resource, scope }) => ({
+    body: l.body?.stringValue,
+    severityText: l.severityText,
+    severityNumber: l.severityNumber,
+    timeMs: ms(l.timeUnixNano),
+    traceId: hex(l.traceId),
+    spanId: hex(l.spanId),
+    attrs: attrs(l.attributes),
+    scope,
+    resource,
+  }));
 }

@@ -149,6 +149,18 @@ describe("trace and log options", () => {
     assert.ok(run.requests.some((r) => r.path === "/v1/metrics"));
   });
 
+  test("OTEL_BSP_MAX_QUEUE_SIZE bounds the span queue: a stalled collector costs counted drops, not memory", async () => {
+    const env = { OTEL_BSP_MAX_QUEUE_SIZE: "4", OTEL_EXPORTER_OTLP_TIMEOUT: "300" };
+    const run = await runOnce({ otel: {}, recorded: TURN, env, receiverOpts: { mode: "hang" } });
+    const { exported, dropped, exportsFailed, lastError } = run.status.traces;
+    assert.equal(exported, 0, "the collector never answered");
+    // The turn makes 13 spans (see above); one batch of 4 waits in the stalled export and 4 more
+    // fill the queue, so at least 5 are dropped and counted.
+    assert.ok(dropped >= 5, JSON.stringify(run.status.traces));
+    assert.ok(exportsFailed >= 1, "the per-request timeout ended the stalled export");
+    assert.match(lastError ?? "", /^timeout/);
+  });
+
   test("traces: false sends no spans; captureContent: true sends log bodies", async () => {
     const run = await replay({ otel: { traces: false, logs: true, captureContent: true } });
     assert.equal(run.requests.filter((r) => r.path === "/v1/traces").length, 0);

@@ -318,6 +318,9 @@ fn bounded<F: std::future::Future<Output = OTelSdkResult>>(
 #[derive(Clone)]
 pub struct Guard {
     pub handle: tokio::runtime::Handle,
+    /// One request's limit: our HTTP client is the exporter's, so its own timeout setting does
+    /// not reach the request.
+    pub timeout: Duration,
     pub cancel: watch::Receiver<bool>,
     pub reporter: Arc<Reporter>,
     pub health: Arc<SignalHealth>,
@@ -327,14 +330,13 @@ pub struct Guard {
 pub struct GuardedMetrics {
     pub inner: opentelemetry_otlp::MetricExporter,
     pub guard: Guard,
-    pub timeout: Duration,
     pub temporality: Temporality,
 }
 
 impl PushMetricExporter for GuardedMetrics {
     async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
         let g = &self.guard;
-        let result = bounded(&g.handle, &g.cancel, Instant::now() + self.timeout, self.inner.export(metrics));
+        let result = bounded(&g.handle, &g.cancel, Instant::now() + g.timeout, self.inner.export(metrics));
         g.reporter.note(&g.health, result.clone());
         result.map_err(OTelSdkError::InternalFailure)
     }
@@ -368,6 +370,7 @@ impl SpanSink {
 impl Sink<SpanData> for SpanSink {
     fn export(&mut self, batch: Vec<SpanData>, deadline: Instant) -> Result<(), String> {
         let g = &self.guard;
+        let deadline = deadline.min(Instant::now() + g.timeout);
         let result = bounded(&g.handle, &g.cancel, deadline, self.inner.export(batch));
         g.reporter.note(&g.health, result.clone());
         result
@@ -412,6 +415,7 @@ impl Sink<LogItem> for LogSink {
         let Some((exporter, g)) = &self.otlp else { return Ok(()) };
         let pairs: Vec<(&SdkLogRecord, &opentelemetry::InstrumentationScope)> =
             batch.iter().map(|i| (&i.record, &self.scope)).collect();
+        let deadline = deadline.min(Instant::now() + g.timeout);
         let result = bounded(&g.handle, &g.cancel, deadline, exporter.export(LogBatch::new(&pairs)));
         g.reporter.note(&g.health, result.clone());
         result

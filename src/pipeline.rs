@@ -298,8 +298,9 @@ impl Generation {
             Err(e) => return Self::failed(shared, format!("could not start its I/O runtime: {e}")),
         };
         let (cancel_tx, cancel_rx) = watch::channel(false);
-        let guard = |health: &Arc<SignalHealth>| Guard {
+        let guard = |health: &Arc<SignalHealth>, timeout: Duration| Guard {
             handle: runtime.handle().clone(),
+            timeout,
             cancel: cancel_rx.clone(),
             reporter: shared.reporter.clone(),
             health: health.clone(),
@@ -322,8 +323,7 @@ impl Generation {
             };
             let exporter = GuardedMetrics {
                 inner,
-                guard: guard(&shared.metrics_health),
-                timeout: s.export_timeout,
+                guard: guard(&shared.metrics_health, s.export_timeout),
                 temporality: temporality_of(s.temporality),
             };
             provider = provider.with_reader(PeriodicReader::builder(exporter).with_interval(s.interval).build());
@@ -341,7 +341,7 @@ impl Generation {
         }
         if let Some(t) = &s.traces {
             let built = span_exporter(&t.endpoint, &build(&shared.traces_health))
-                .and_then(|e| Batcher::start("otel-rs-spans", t.batch, SpanSink::new(e, &resource, guard(&shared.traces_health))));
+                .and_then(|e| Batcher::start("otel-rs-spans", t.batch, SpanSink::new(e, &resource, guard(&shared.traces_health, t.endpoint.timeout))));
             match built {
                 Ok(b) => {
                     let b = Arc::new(b);
@@ -357,7 +357,7 @@ impl Generation {
         if let Some(l) = &s.logs {
             let otlp = match &l.endpoint {
                 Some(ep) => match log_exporter(ep, &build(&shared.logs_health)) {
-                    Ok(e) => Some((e, guard(&shared.logs_health))),
+                    Ok(e) => Some((e, guard(&shared.logs_health, ep.timeout))),
                     Err(e) => {
                         shared.reporter.logs.push(Level::Warn, format!("diagnostics-otel: not exporting logs via OTLP: {e}"));
                         None

@@ -266,14 +266,27 @@ export async function startGateway({
     cli,
     pids: alive,
     tail,
-    /** Calls a gateway RPC through `openclaw gateway call`; returns the parsed JSON reply. */
+    /**
+     * Calls a gateway RPC through `openclaw gateway call`; returns the parsed JSON reply. A
+     * connection the gateway closed before the handshake finished (a busy 2-core machine: the
+     * gateway logs "handshake timeout") is retried twice; every call we make is idempotent
+     * (chat.send carries an idempotency key).
+     */
     async call(method, params = {}, { timeoutMs = 30000 } = {}) {
-      const r = await cli([
-        "gateway", "call", method, "--params", JSON.stringify(params), "--json",
-        "--token", token, "--url", `ws://127.0.0.1:${port}`, "--timeout", String(timeoutMs),
-      ], { timeoutMs: timeoutMs + 60000 });
-      if (r.code !== 0) throw new Error(`gateway call ${method} exited ${r.code}: ${r.stderr.slice(-2000)} ${r.stdout.slice(-2000)}`);
-      return parseCliJson(r.stdout);
+      for (let attempt = 1; ; attempt++) {
+        const r = await cli([
+          "gateway", "call", method, "--params", JSON.stringify(params), "--json",
+          "--token", token, "--url", `ws://127.0.0.1:${port}`, "--timeout", String(timeoutMs),
+        ], { timeoutMs: timeoutMs + 60000 });
+        if (r.code === 0) return parseCliJson(r.stdout);
+        const text = `${r.stderr.slice(-2000)} ${r.stdout.slice(-2000)}`;
+        if (attempt < 3 && /gateway connect failed: Error: gateway closed/.test(text)) {
+          log(`[e2e] ${version}: gateway call ${method}: connection closed before the handshake; retrying (${attempt})`);
+          await sleep(2000);
+          continue;
+        }
+        throw new Error(`gateway call ${method} exited ${r.code}: ${text}`);
+      }
     },
     /** One webchat turn (chat.send), waited for with agent.wait. Emits model.usage on both versions. */
     async chatTurn(message, key, { sessionKey = "main", timeoutMs = 90000 } = {}) {

@@ -55,26 +55,33 @@ impl FileLogSource {
 pub fn follow(source: FileLogSource, stop: Receiver<()>, mut each: impl FnMut(Event) + Send + 'static) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new().name("otel-rs-filelog".into()).spawn(move || {
         // Start at the end: only what is logged while this generation runs is exported.
-        let mut at: Option<(PathBuf, u64)> = source.current().map(|p| {
-            let len = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
-            (p, len)
-        });
+        // Read offsets per file: a file seen before continues where it was, so switching back to
+        // yesterday's file for a late line never re-exports it; a new file starts at 0.
+        let mut offsets: Vec<(PathBuf, u64)> = source
+            .current()
+            .map(|p| {
+                let len = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+                vec![(p, len)]
+            })
+            .unwrap_or_default();
+        let mut reading: Option<PathBuf> = offsets.first().map(|(p, _)| p.clone());
         let mut partial: Vec<u8> = Vec::new();
         // Waiting on the channel (not sleeping) lets a stop end the thread at once.
         while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(POLL) {
             let Some(path) = source.current() else { continue };
-            let offset = match &at {
-                Some((p, off)) if *p == path => *off,
-                // A new file (rotation or first appearance) is read from its start.
-                _ => {
-                    partial.clear();
-                    0
-                }
-            };
+            if reading.as_ref() != Some(&path) {
+                partial.clear();
+                reading = Some(path.clone());
+            }
+            let offset = offsets.iter().find(|(p, _)| *p == path).map_or(0, |(_, o)| *o);
             let Ok(len) = std::fs::metadata(&path).map(|m| m.len()) else { continue };
             let offset = if len < offset { 0 } else { offset };
             let read = read_from(&path, offset, (len - offset).min(MAX_READ)).unwrap_or_default();
-            at = Some((path, offset + read.len() as u64));
+            offsets.retain(|(p, _)| *p != path);
+            offsets.push((path, offset + read.len() as u64));
+            if offsets.len() > 4 {
+                offsets.remove(0);
+            }
             partial.extend_from_slice(&read);
             let mut start = 0;
             while let Some(i) = partial[start..].iter().position(|b| *b == b'\n') {
@@ -240,6 +247,12 @@ mod tests {
         std::thread::sleep(Duration::from_millis(50));
         std::fs::write(dir.join("openclaw-2026-11-22.log"), format!("{}\n", LINE.replace("gmail watcher stopped", "next day"))).unwrap();
         assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), "next day");
+        // A late line in yesterday's file (now the newest again) is read alone, not the file again.
+        std::thread::sleep(Duration::from_millis(20));
+        let mut f = std::fs::OpenOptions::new().append(true).open(&day1).unwrap();
+        writeln!(f, "{}", LINE.replace("gmail watcher stopped", "late")).unwrap();
+        drop(f);
+        assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), "late");
         let t = std::time::Instant::now();
         drop(stop);
         handle.join().unwrap();

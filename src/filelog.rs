@@ -5,6 +5,7 @@
 //! `log.record` shape OpenClaw 2026.9 emits, and takes the same path to OTLP and stdout.
 
 use crate::event::Event;
+use crate::logs::valid_key;
 use serde_json::{Map, Value};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -137,7 +138,7 @@ fn parse_iso_ms(s: &str) -> Option<f64> {
 }
 
 fn key_ok(k: &str) -> bool {
-    (1..=64).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-'))
+    valid_key(k, 64)
 }
 
 /// One tslog JSON line (`{"0": bindings?, "1": message, "_meta": {...}}`) as a `log.record`.

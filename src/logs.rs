@@ -36,7 +36,8 @@ fn severity(level: &str) -> (&'static str, Severity) {
     }
 }
 
-fn valid_key(k: &str, max: usize) -> bool {
+/// An attribute or logger key OpenClaw would accept: `[A-Za-z0-9_.:-]`, at most `max` long.
+pub(crate) fn valid_key(k: &str, max: usize) -> bool {
     (1..=max).contains(&k.len())
         && k.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-'))
         && !matches!(k, "__proto__" | "prototype" | "constructor")

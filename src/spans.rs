@@ -52,7 +52,9 @@ pub fn trace_ctx(ev: &Event, trust: Trust) -> Option<TraceCtx> {
     if !(trust.trusted || trust.internal || trust.trusted_trace_context) {
         return None;
     }
-    let text = |k: &str| ev.get(&format!("trace.{k}")).and_then(|v| v.as_str().map(str::to_ascii_lowercase));
+    // One lookup of the trace object; this runs for every span.
+    let trace = ev.get("trace")?.as_object()?;
+    let text = |k: &str| trace.get(k).and_then(|v| v.as_str().map(str::to_ascii_lowercase));
     let trace_id = TraceId::from_bytes(hex_id::<16>(&text("traceId")?)?);
     let span = |k: &str| -> Result<Option<SpanId>, ()> {
         match text(k) {

@@ -19,30 +19,62 @@ const BATCH_CHARS = 1 << 20;
 const ACTIVE = Symbol.for("openclaw-diagnostics-otel-rs.active");
 
 const require = createRequire(import.meta.url);
+const PACKAGE = "openclaw-diagnostics-otel-rs";
 let nativeModule;
 let nativeLoadError;
 
-/** Platform tags to try, most likely first. No libc probe: process.report costs ~5 ms. */
+/**
+ * napi-rs platform tags to try, most likely first: linux tries glibc then musl (loading the
+ * wrong one fails cleanly, and probing libc costs ~5 ms), windows msvc then a local gnu build.
+ */
 function platformTags() {
   const { platform, arch } = process;
-  return platform === "linux" ? [`linux-${arch}-gnu`, `linux-${arch}-musl`] : [`${platform}-${arch}`];
+  if (platform === "linux") return [`linux-${arch}-gnu`, `linux-${arch}-musl`];
+  if (platform === "win32") return [`win32-${arch}-msvc`, `win32-${arch}-gnu`];
+  return [`${platform}-${arch}`];
 }
 
-function loadNative() {
+/** "glibc 2.36" or "musl" on linux, for the one error line; only called when loading failed. */
+function libcOf() {
+  if (process.platform !== "linux") return undefined;
+  try {
+    const glibc = process.report?.getReport?.()?.header?.glibcVersionRuntime;
+    return glibc ? `glibc ${glibc}` : "musl";
+  } catch {
+    return "unknown libc";
+  }
+}
+
+/**
+ * The addon: a `.node` beside this file first (a local build or a bundled tarball), then the
+ * per-platform package npm installed as an optional dependency. Never throws.
+ */
+export function loadNative() {
   if (nativeModule || nativeLoadError) return nativeModule;
   const tags = platformTags();
   const errors = [];
-  for (const tag of tags) {
-    for (const id of [`./diagnostics-otel.${tag}.node`, `openclaw-diagnostics-otel-rs-${tag}`]) {
-      try {
-        nativeModule = require(id);
-        return nativeModule;
-      } catch (err) {
-        errors.push(`${id}: ${err?.message ?? err}`);
-      }
+  for (const id of [...tags.map((t) => `./diagnostics-otel.${t}.node`), ...tags.map((t) => `${PACKAGE}-${t}`)]) {
+    try {
+      nativeModule = require(id);
+      return nativeModule;
+    } catch (err) {
+      // "not found" is the expected miss; a binary that exists but fails to load says why.
+      if (err?.code !== "MODULE_NOT_FOUND") errors.push(`${id}: ${String(err?.message ?? err).split("\n")[0]}`);
     }
   }
-  nativeLoadError = `no native binary for ${tags.join(" or ")} (${errors.join("; ")})`;
+  const libc = libcOf();
+  const where = `${process.platform}-${process.arch}${libc ? ` (${libc})` : ""}`;
+  const want = libc === "musl" ? tags[1] : tags[0];
+  let version = "";
+  try {
+    version = `@${require("./package.json").version}`;
+  } catch {
+    // a copy without its package.json still gets the package name
+  }
+  nativeLoadError =
+    `no native binary for ${where}: install ${PACKAGE}-${want}${version} beside the plugin ` +
+    `(npm installs it as an optional dependency unless optional dependencies are omitted), ` +
+    `or see the README's platform list` + (errors.length ? `; tried: ${errors.join("; ")}` : "");
   return undefined;
 }
 

@@ -113,8 +113,7 @@ test("series per instrument are capped; the overflow is one visible series and n
 });
 
 test("the recording queue is bounded in bytes: an oversized backlog is dropped and counted", async () => {
-  const { createRequire } = await import("node:module");
-  const native = createRequire(import.meta.url)("../diagnostics-otel.linux-x64-gnu.node");
+  const native = (await import("../index.js")).loadNative();
   const receiver = await startReceiver();
   try {
     const g = new native.NativeGeneration(JSON.stringify({ enabled: true, otel: { enabled: true, endpoint: receiver.httpBase } }), "{}", "{}");

@@ -124,9 +124,7 @@ describe("lifecycle", () => {
   });
 
   test("the native handle is safe after shutdown: push counts as late, flush and shutdown resolve", async () => {
-    const { createRequire } = await import("node:module");
-    const require = createRequire(import.meta.url);
-    const native = require("../diagnostics-otel.linux-x64-gnu.node");
+    const native = (await import("../index.js")).loadNative();
     const receiver = await startReceiver();
     try {
       const g = new native.NativeGeneration(JSON.stringify({ enabled: true, otel: { enabled: true, endpoint: receiver.httpBase } }), "{}", "{}");

@@ -63,8 +63,12 @@ function write(file, text) {
   fs.writeFileSync(file, text);
 }
 
-/** Installs the built plugin next to a fake host of the given version; returns handles. */
-export async function makeHost(version = "2026.9.6") {
+/**
+ * Installs the built plugin next to a fake host of the given version; returns handles.
+ * `binary`: "beside" puts the .node next to index.js (a local build or bundle), "package" into
+ * node_modules/<name>-<platform> as npm installs the optional platform package, "none" nowhere.
+ */
+export async function makeHost(version = "2026.9.6", { binary = "beside" } = {}) {
   const flavor = FLAVORS[version];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `oc-host-${version}-`));
   const pluginDir = path.join(dir, "plugin");
@@ -72,8 +76,15 @@ export async function makeHost(version = "2026.9.6") {
     write(path.join(pluginDir, f), fs.readFileSync(path.join(root, f)));
   }
   // A link, so every fake host shares one loaded addon (require resolves the real path).
-  for (const f of fs.readdirSync(root).filter((n) => n.endsWith(".node"))) {
-    fs.symlinkSync(path.join(root, f), path.join(pluginDir, f));
+  for (const f of binary === "none" ? [] : fs.readdirSync(root).filter((n) => n.endsWith(".node"))) {
+    if (binary === "beside") {
+      fs.symlinkSync(path.join(root, f), path.join(pluginDir, f));
+      continue;
+    }
+    const platform = f.replace(/^diagnostics-otel\.|\.node$/g, "");
+    const pkgDir = path.join(pluginDir, "node_modules", `openclaw-diagnostics-otel-rs-${platform}`);
+    write(path.join(pkgDir, "package.json"), fs.readFileSync(path.join(root, "npm", platform, "package.json")));
+    fs.symlinkSync(path.join(root, f), path.join(pkgDir, f));
   }
   const sdk = path.join(pluginDir, "node_modules/openclaw");
   write(path.join(sdk, "package.json"), JSON.stringify({ name: "openclaw", version, type: "module", exports: flavor.exports }));

@@ -6,11 +6,11 @@ import { startReceiver } from "./receiver.mjs";
 /**
  * `events` are emitted like the host does (seq/ts stamped, frozen) with meta `{trusted}`;
  * `recorded` are `{evt, meta}` pairs delivered untouched (captured from a real gateway).
- * `env` is set in process.env for the generation's start.
+ * `env` is set in process.env for the generation's start; `binary` is makeHost's option.
  */
-export async function runOnce({ version = "2026.9.6", otel, events = [], recorded = [], trusted = false, env = {}, receiverOpts }) {
+export async function runOnce({ version = "2026.9.6", otel, events = [], recorded = [], trusted = false, env = {}, receiverOpts, binary }) {
   const receiver = await startReceiver(receiverOpts);
-  const host = await makeHost(version);
+  const host = await makeHost(version, { binary });
   const logger = makeLogger();
   const saved = { ...process.env };
   Object.assign(process.env, env);

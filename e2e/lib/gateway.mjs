@@ -9,7 +9,8 @@ import net from "node:net";
 import path from "node:path";
 import { MODEL_ID } from "./mock-model.mjs";
 import { RUN_VAR, commOf, findMarked, installExitSweep, runCommand, sleep, stopMarked } from "./procs.mjs";
-import { CACHE, OPENCLAW, ROOT, nodeBin, openclawEntry } from "./versions.mjs";
+import { packBundle } from "../../scripts/pack.mjs";
+import { CACHE, OPENCLAW, nodeBin, openclawEntry } from "./versions.mjs";
 
 export const PLUGIN_ID = "diagnostics-otel";
 export const PROVIDER = "mock";
@@ -17,18 +18,13 @@ export const PROVIDER = "mock";
 export const PRICES = { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 };
 export const CONTEXT_WINDOW = 128000;
 
-/** Packs the plugin as a user gets it (npm pack) into destDir; returns the tarball path. */
+/**
+ * Packs the plugin as a tarball user gets it: the self-contained bundle (this machine's .node
+ * beside index.js, no optional dependencies) into destDir; returns the tarball path.
+ */
 export function packPlugin(destDir) {
-  const binaries = fs.readdirSync(ROOT).filter((f) => /^diagnostics-otel\..+\.node$/.test(f));
-  if (binaries.length === 0) throw new Error(`no diagnostics-otel.*.node in ${ROOT}: run \`npm run build\` first`);
   fs.mkdirSync(destDir, { recursive: true });
-  const out = execFileSync("npm", ["pack", "--pack-destination", destDir, "--silent"], { cwd: ROOT, encoding: "utf8", timeout: 120000 });
-  const tarball = path.join(destDir, out.trim().split("\n").at(-1));
-  const listing = execFileSync("tar", ["tzf", tarball], { encoding: "utf8" });
-  for (const f of ["package/index.js", "package/openclaw.plugin.json", `package/${binaries[0]}`]) {
-    if (!listing.split("\n").includes(f)) throw new Error(`${tarball} lacks ${f}`);
-  }
-  return tarball;
+  return packBundle(destDir);
 }
 
 export function freePort() {

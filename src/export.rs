@@ -41,7 +41,13 @@ impl SignalHealth {
     pub fn new(signal: Signal, url: Option<&str>) -> Self {
         SignalHealth {
             signal,
-            destination: url.map(|u| if u == "stdout" { u.to_string() } else { redact_url(u) }),
+            destination: url.map(|u| {
+                if u == "stdout" {
+                    u.to_string()
+                } else {
+                    redact_url(u)
+                }
+            }),
             raw_url: url.unwrap_or_default().to_string(),
             exports_ok: AtomicU64::new(0),
             exports_failed: AtomicU64::new(0),
@@ -69,7 +75,11 @@ pub struct Reporter {
 
 impl Default for Reporter {
     fn default() -> Self {
-        Reporter { logs: Logs::default(), exporter_events: OnceLock::new(), reported_failures: Mutex::new(Vec::new()) }
+        Reporter {
+            logs: Logs::default(),
+            exporter_events: OnceLock::new(),
+            reported_failures: Mutex::new(Vec::new()),
+        }
     }
 }
 
@@ -78,8 +88,16 @@ impl Reporter {
         let _ = self.exporter_events.set(counter);
     }
 
-    pub fn exporter_event(&self, signal: Signal, status: &'static str, reason: &'static str, category: Option<&str>) {
-        let Some(counter) = self.exporter_events.get() else { return };
+    pub fn exporter_event(
+        &self,
+        signal: Signal,
+        status: &'static str,
+        reason: &'static str,
+        category: Option<&str>,
+    ) {
+        let Some(counter) = self.exporter_events.get() else {
+            return;
+        };
         let mut attrs = vec![
             KeyValue::new("openclaw.exporter", "diagnostics-otel"),
             KeyValue::new("openclaw.signal", signal.as_str()),
@@ -137,10 +155,14 @@ impl Reporter {
                 };
                 let category = categorize(&text);
                 self.report_failure(h.signal, category);
-                let detail: String = if h.raw_url.is_empty() { text } else { text.replace(&h.raw_url, dest) }
-                    .chars()
-                    .take(300)
-                    .collect();
+                let detail: String = if h.raw_url.is_empty() {
+                    text
+                } else {
+                    text.replace(&h.raw_url, dest)
+                }
+                .chars()
+                .take(300)
+                .collect();
                 if let Ok(mut last) = h.last_error.lock() {
                     *last = Some(format!("{category}: {detail}"));
                 }
@@ -167,9 +189,16 @@ impl Reporter {
     }
 }
 
-/// The HTTP client for OTLP/HTTP: reqwest, but it remembers why a request failed.
+/// The HTTP client for OTLP/HTTP: hyper (already here for gRPC) with rustls on ring and the
+/// webpki roots; no reqwest, whose TLS stack would add aws-lc and the platform verifier (and
+/// with it the macOS Security framework) for nothing we use.
+pub type HttpClient = opentelemetry_http::hyper::HyperClient<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+>;
+
+/// Wraps the HTTP client so that it remembers why a request failed.
 struct DiagnosingClient {
-    inner: reqwest::Client,
+    inner: HttpClient,
     slot: Arc<Mutex<Option<String>>>,
 }
 
@@ -198,7 +227,10 @@ impl opentelemetry_http::HttpClient for DiagnosingClient {
     async fn send_bytes(
         &self,
         request: opentelemetry_http::Request<opentelemetry_http::Bytes>,
-    ) -> Result<opentelemetry_http::Response<opentelemetry_http::Bytes>, opentelemetry_http::HttpError> {
+    ) -> Result<
+        opentelemetry_http::Response<opentelemetry_http::Bytes>,
+        opentelemetry_http::HttpError,
+    > {
         let result = opentelemetry_http::HttpClient::send_bytes(&self.inner, request).await;
         if let Err(e) = &result {
             if let Ok(mut slot) = self.slot.lock() {
@@ -214,12 +246,40 @@ mod tonic_key {
     pub type Value = tonic::metadata::MetadataValue<tonic::metadata::Ascii>;
 }
 
-/// One HTTP client per generation: signals share its connection pool and TLS setup.
-pub fn http_client() -> Result<reqwest::Client, String> {
-    reqwest::Client::builder().build().map_err(|e| format!("could not build the HTTP client: {e}"))
+/// One HTTP client per generation: signals share its connection pool and TLS setup. Each export
+/// is bounded by its signal's own timeout (Guard), so the client's deadline is only a backstop.
+pub fn http_client() -> Result<HttpClient, String> {
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("could not set up TLS: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let mut tcp = hyper_util::client::legacy::connect::HttpConnector::new();
+    tcp.enforce_http(false);
+    tcp.set_nodelay(true);
+    tcp.set_connect_timeout(Some(Duration::from_secs(10)));
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(tcp);
+    Ok(opentelemetry_http::hyper::HyperClient::new(
+        connector,
+        Duration::from_secs(300),
+        None,
+    ))
 }
 
-fn http_options<B: WithExportConfig + WithHttpConfig>(b: B, ep: &Endpoint, client: &reqwest::Client, health: &SignalHealth) -> B {
+fn http_options<B: WithExportConfig + WithHttpConfig>(
+    b: B,
+    ep: &Endpoint,
+    client: &HttpClient,
+    health: &SignalHealth,
+) -> B {
     let protocol = if ep.protocol == Protocol::HttpJson {
         opentelemetry_otlp::Protocol::HttpJson
     } else {
@@ -227,7 +287,10 @@ fn http_options<B: WithExportConfig + WithHttpConfig>(b: B, ep: &Endpoint, clien
     };
     let headers: HashMap<String, String> = ep.headers.iter().cloned().collect();
     let b = b
-        .with_http_client(DiagnosingClient { inner: client.clone(), slot: health.transport_error.clone() })
+        .with_http_client(DiagnosingClient {
+            inner: client.clone(),
+            slot: health.transport_error.clone(),
+        })
         .with_protocol(protocol)
         .with_endpoint(ep.url.clone())
         .with_timeout(ep.timeout)
@@ -256,17 +319,21 @@ fn grpc_options<B: WithExportConfig + WithTonicConfig>(b: B, ep: &Endpoint) -> B
         b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
     }
     if ep.url.starts_with("https://") {
-        b = b.with_tls_config(opentelemetry_otlp::tonic_types::transport::ClientTlsConfig::new().with_webpki_roots());
+        b = b.with_tls_config(
+            opentelemetry_otlp::tonic_types::transport::ClientTlsConfig::new().with_webpki_roots(),
+        );
     }
     b
 }
 
-/// Builds one signal's OTLP exporter; reqwest and tonic spawn their tasks on the runtime.
+/// Builds one signal's OTLP exporter; hyper and tonic spawn their tasks on the runtime.
 macro_rules! build_otlp {
     ($builder:expr, $ep:expr, $x:expr) => {{
         let _guard = $x.runtime.enter();
         match $ep.protocol {
-            Protocol::HttpProtobuf | Protocol::HttpJson => http_options($builder.with_http(), $ep, &$x.client, $x.health).build(),
+            Protocol::HttpProtobuf | Protocol::HttpJson => {
+                http_options($builder.with_http(), $ep, &$x.client, $x.health).build()
+            }
             Protocol::Grpc => grpc_options($builder.with_tonic(), $ep).build(),
         }
         .map_err(|e| e.to_string())
@@ -276,12 +343,20 @@ macro_rules! build_otlp {
 /// What building any signal's exporter needs.
 pub struct Build<'a> {
     pub runtime: &'a tokio::runtime::Runtime,
-    pub client: reqwest::Client,
+    pub client: HttpClient,
     pub health: &'a SignalHealth,
 }
 
-pub fn metric_exporter(ep: &Endpoint, temporality: Temporality, x: &Build) -> Result<opentelemetry_otlp::MetricExporter, String> {
-    build_otlp!(opentelemetry_otlp::MetricExporter::builder().with_temporality(temporality), ep, x)
+pub fn metric_exporter(
+    ep: &Endpoint,
+    temporality: Temporality,
+    x: &Build,
+) -> Result<opentelemetry_otlp::MetricExporter, String> {
+    build_otlp!(
+        opentelemetry_otlp::MetricExporter::builder().with_temporality(temporality),
+        ep,
+        x
+    )
 }
 
 pub fn span_exporter(ep: &Endpoint, x: &Build) -> Result<opentelemetry_otlp::SpanExporter, String> {
@@ -336,7 +411,12 @@ pub struct GuardedMetrics {
 impl PushMetricExporter for GuardedMetrics {
     async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
         let g = &self.guard;
-        let result = bounded(&g.handle, &g.cancel, Instant::now() + g.timeout, self.inner.export(metrics));
+        let result = bounded(
+            &g.handle,
+            &g.cancel,
+            Instant::now() + g.timeout,
+            self.inner.export(metrics),
+        );
         g.reporter.note(&g.health, result.clone());
         result.map_err(OTelSdkError::InternalFailure)
     }
@@ -361,7 +441,11 @@ pub struct SpanSink {
 }
 
 impl SpanSink {
-    pub fn new(mut inner: opentelemetry_otlp::SpanExporter, resource: &Resource, guard: Guard) -> Self {
+    pub fn new(
+        mut inner: opentelemetry_otlp::SpanExporter,
+        resource: &Resource,
+        guard: Guard,
+    ) -> Self {
         opentelemetry_sdk::trace::SpanExporter::set_resource(&mut inner, resource);
         SpanSink { inner, guard }
     }
@@ -389,12 +473,18 @@ pub struct LogSink {
 }
 
 impl LogSink {
-    pub fn new(otlp: Option<(opentelemetry_otlp::LogExporter, Guard)>, resource: &Resource) -> Self {
+    pub fn new(
+        otlp: Option<(opentelemetry_otlp::LogExporter, Guard)>,
+        resource: &Resource,
+    ) -> Self {
         let otlp = otlp.map(|(mut e, g)| {
             opentelemetry_sdk::logs::LogExporter::set_resource(&mut e, resource);
             (e, g)
         });
-        LogSink { otlp, scope: opentelemetry::InstrumentationScope::builder("openclaw").build() }
+        LogSink {
+            otlp,
+            scope: opentelemetry::InstrumentationScope::builder("openclaw").build(),
+        }
     }
 }
 
@@ -412,11 +502,18 @@ impl Sink<LogItem> for LogSink {
             // Errors (a closed stdout) are not ours to raise; the batch still goes to OTLP.
             let _ = std::io::stdout().lock().write_all(out.as_bytes());
         }
-        let Some((exporter, g)) = &self.otlp else { return Ok(()) };
+        let Some((exporter, g)) = &self.otlp else {
+            return Ok(());
+        };
         let pairs: Vec<(&SdkLogRecord, &opentelemetry::InstrumentationScope)> =
             batch.iter().map(|i| (&i.record, &self.scope)).collect();
         let deadline = deadline.min(Instant::now() + g.timeout);
-        let result = bounded(&g.handle, &g.cancel, deadline, exporter.export(LogBatch::new(&pairs)));
+        let result = bounded(
+            &g.handle,
+            &g.cancel,
+            deadline,
+            exporter.export(LogBatch::new(&pairs)),
+        );
         g.reporter.note(&g.health, result.clone());
         result
     }

@@ -13,9 +13,7 @@ fn looks_like_session_key(v: &str) -> bool {
 fn all_chars(v: &str, extra: &[u8]) -> bool {
     !v.is_empty()
         && v.len() <= MAX_LEN
-        && v
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-') || extra.contains(&b))
+        && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-') || extra.contains(&b))
 }
 
 /// The official policy: `^[A-Za-z0-9_.:-]{1,120}$` and not a session key, else `fallback`.

@@ -140,14 +140,12 @@ impl<T: Send + 'static> Inner<T> {
                 let Ok(mut s) = self.state.lock() else { return };
                 loop {
                     let due = last_export.elapsed() >= self.settings.delay;
-                    if s.closed || s.flush_asked > s.flush_done || s.queue.len() >= self.settings.max_batch || (due && !s.queue.is_empty()) {
+                    if s.closed || s.flush_asked > s.flush_done || s.queue.len() >= self.settings.max_batch || (due && !s.queue.is_empty())
+                    {
                         break;
                     }
-                    let wait = if s.queue.is_empty() {
-                        self.settings.delay
-                    } else {
-                        self.settings.delay.saturating_sub(last_export.elapsed())
-                    };
+                    let wait =
+                        if s.queue.is_empty() { self.settings.delay } else { self.settings.delay.saturating_sub(last_export.elapsed()) };
                     s = match self.wake.wait_timeout(s, wait.max(Duration::from_millis(1))) {
                         Ok((g, _)) => g,
                         Err(_) => return,
@@ -204,12 +202,7 @@ mod tests {
     }
 
     fn settings(max_queue: usize, max_batch: usize, delay_ms: u64) -> BatchSettings {
-        BatchSettings {
-            max_queue,
-            max_batch,
-            delay: Duration::from_millis(delay_ms),
-            export_timeout: Duration::from_secs(1),
-        }
+        BatchSettings { max_queue, max_batch, delay: Duration::from_millis(delay_ms), export_timeout: Duration::from_secs(1) }
     }
 
     #[test]

@@ -74,11 +74,7 @@ fn level_name(l: Level) -> String {
 
 fn parse_env(json: &str) -> config::Env {
     serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(json)
-        .map(|m| {
-            m.into_iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_string())))
-                .collect()
-        })
+        .map(|m| m.into_iter().filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_string()))).collect())
         .unwrap_or_default()
 }
 
@@ -163,14 +159,7 @@ impl NativeGeneration {
 
     #[napi]
     pub fn take_logs(&self) -> Vec<LogLine> {
-        self.inner
-            .shared
-            .reporter
-            .logs
-            .take()
-            .into_iter()
-            .map(|(l, m)| LogLine { level: level_name(l), message: m })
-            .collect()
+        self.inner.shared.reporter.logs.take().into_iter().map(|(l, m)| LogLine { level: level_name(l), message: m }).collect()
     }
 
     #[napi]
@@ -246,11 +235,7 @@ fn settle_on_thread<'env>(
     let spawned = std::thread::Builder::new().name("otel-rs-settle".into()).spawn(move || {
         let started = Instant::now();
         let result = work(timeout);
-        let outcome = Settled {
-            ok: result.is_ok(),
-            error: result.err(),
-            elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
-        };
+        let outcome = Settled { ok: result.is_ok(), error: result.err(), elapsed_ms: started.elapsed().as_secs_f64() * 1000.0 };
         deferred.resolve(move |_| Ok(outcome));
     });
     match spawned {

@@ -4,35 +4,74 @@
 //! plugin's behaviour for OpenClaw 2026.9; deliberate differences are in docs/differences.md.
 
 /// OpenTelemetry's default explicit-bucket layout, the base the official plugin extends.
-pub const DEFAULT_BUCKETS: &[f64] = &[
-    0.0, 5.0, 10.0, 25.0, 50.0, 75.0, 100.0, 250.0, 500.0, 750.0, 1000.0, 2500.0, 5000.0,
-    7500.0, 10000.0,
-];
+pub const DEFAULT_BUCKETS: &[f64] =
+    &[0.0, 5.0, 10.0, 25.0, 50.0, 75.0, 100.0, 250.0, 500.0, 750.0, 1000.0, 2500.0, 5000.0, 7500.0, 10000.0];
 
 /// Default layout extended through one hour: agent runs routinely exceed 10 s.
 pub const DURATION_MS_BUCKETS: &[f64] = &[
-    0.0, 5.0, 10.0, 25.0, 50.0, 75.0, 100.0, 250.0, 500.0, 750.0, 1000.0, 2500.0, 5000.0,
-    7500.0, 10000.0, 15000.0, 20000.0, 30000.0, 45000.0, 60000.0, 120000.0, 180000.0, 240000.0,
-    300000.0, 600000.0, 900000.0, 1_800_000.0, 3_600_000.0,
+    0.0,
+    5.0,
+    10.0,
+    25.0,
+    50.0,
+    75.0,
+    100.0,
+    250.0,
+    500.0,
+    750.0,
+    1000.0,
+    2500.0,
+    5000.0,
+    7500.0,
+    10000.0,
+    15000.0,
+    20000.0,
+    30000.0,
+    45000.0,
+    60000.0,
+    120000.0,
+    180000.0,
+    240000.0,
+    300000.0,
+    600000.0,
+    900000.0,
+    1_800_000.0,
+    3_600_000.0,
 ];
 
 /// Default layout extended with common context-window sizes up to 2M tokens.
 pub const CONTEXT_TOKENS_BUCKETS: &[f64] = &[
-    0.0, 5.0, 10.0, 25.0, 50.0, 75.0, 100.0, 250.0, 500.0, 750.0, 1000.0, 2500.0, 5000.0,
-    7500.0, 10000.0, 16000.0, 32000.0, 64000.0, 128000.0, 200000.0, 400000.0, 1_000_000.0,
+    0.0,
+    5.0,
+    10.0,
+    25.0,
+    50.0,
+    75.0,
+    100.0,
+    250.0,
+    500.0,
+    750.0,
+    1000.0,
+    2500.0,
+    5000.0,
+    7500.0,
+    10000.0,
+    16000.0,
+    32000.0,
+    64000.0,
+    128000.0,
+    200000.0,
+    400000.0,
+    1_000_000.0,
     2_000_000.0,
 ];
 
 /// GenAI semantic conventions: token counts, powers of four.
-pub const GEN_AI_TOKEN_BUCKETS: &[f64] = &[
-    1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0,
-    4194304.0, 16777216.0, 67108864.0,
-];
+pub const GEN_AI_TOKEN_BUCKETS: &[f64] =
+    &[1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0, 4194304.0, 16777216.0, 67108864.0];
 
 /// GenAI semantic conventions: operation duration in seconds, doubling from 10 ms.
-pub const GEN_AI_DURATION_S_BUCKETS: &[f64] = &[
-    0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
-];
+pub const GEN_AI_DURATION_S_BUCKETS: &[f64] = &[0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -78,7 +117,12 @@ pub const CATALOG: &[Spec] = &[
     histogram("openclaw.gateway.rpc.queue_wait_ms", "ms", "Gateway operator start queue or worker frame queue wait", LONG),
     // Model usage and calls
     counter("openclaw.tokens", "1", "Token usage by type"),
-    histogram("gen_ai.client.token.usage", "{token}", "Number of input and output tokens used by GenAI client operations", GEN_AI_TOKEN_BUCKETS),
+    histogram(
+        "gen_ai.client.token.usage",
+        "{token}",
+        "Number of input and output tokens used by GenAI client operations",
+        GEN_AI_TOKEN_BUCKETS,
+    ),
     histogram("gen_ai.client.operation.duration", "s", "GenAI client operation duration", GEN_AI_DURATION_S_BUCKETS),
     counter("openclaw.cost.usd", "1", "Estimated model cost (USD)"),
     histogram("openclaw.run.duration_ms", "ms", "Agent run duration", LONG),
@@ -134,7 +178,12 @@ pub const CATALOG: &[Spec] = &[
     histogram("openclaw.liveness.event_loop_delay_p99_ms", "ms", "P99 event-loop delay reported by diagnostic liveness warnings", D),
     histogram("openclaw.liveness.event_loop_delay_max_ms", "ms", "Maximum event-loop delay reported by diagnostic liveness warnings", D),
     histogram("openclaw.liveness.event_loop_utilization", "1", "Event-loop utilization reported by diagnostic liveness warnings", D),
-    histogram("openclaw.liveness.cpu_core_ratio", "1", "Whole-process CPU usage in core equivalents, including worker and native threads; can exceed 1.", D),
+    histogram(
+        "openclaw.liveness.cpu_core_ratio",
+        "1",
+        "Whole-process CPU usage in core equivalents, including worker and native threads; can exceed 1.",
+        D,
+    ),
     // Tools and exec
     histogram("openclaw.tool.execution.duration_ms", "ms", "Tool execution duration", D),
     counter("openclaw.tool.execution.blocked", "1", "Tool executions blocked by policy or sandbox diagnostics"),
@@ -293,11 +342,8 @@ const USAGE: &[Attr] = &[
     model("openclaw.provider", "provider"),
     model("openclaw.model", "model"),
 ];
-const GEN_AI_USAGE: &[Attr] = &[
-    fixed("gen_ai.operation.name", "chat"),
-    model("gen_ai.provider.name", "provider"),
-    model("gen_ai.request.model", "model"),
-];
+const GEN_AI_USAGE: &[Attr] =
+    &[fixed("gen_ai.operation.name", "chat"), model("gen_ai.provider.name", "provider"), model("gen_ai.request.model", "model")];
 const RPC_METHOD: &[Attr] = &[low("openclaw.gateway.rpc.method", "method")];
 const RPC_OUTCOME: &[Attr] = &[low("openclaw.gateway.rpc.phase", "phase"), low("openclaw.gateway.rpc.outcome", "outcome")];
 const RUN: &[Attr] = &[
@@ -355,14 +401,9 @@ const TALK: &[Attr] = &[
 ];
 const LANE: &[Attr] = &[lane("openclaw.lane", "lane")];
 const STATE: &[Attr] = &[low("openclaw.state", "state")];
-const RECOVERY: &[Attr] = &[
-    low("openclaw.state", "state"),
-    opt("openclaw.active_work_kind", "activeWorkKind"),
-];
-const RECOVERY_REQUESTED: &[Attr] = &[
-    opt("openclaw.reason", "reason"),
-    derived("openclaw.action", Source::BoolChoice("allowActiveAbort", "abort", "recover")),
-];
+const RECOVERY: &[Attr] = &[low("openclaw.state", "state"), opt("openclaw.active_work_kind", "activeWorkKind")];
+const RECOVERY_REQUESTED: &[Attr] =
+    &[opt("openclaw.reason", "reason"), derived("openclaw.action", Source::BoolChoice("allowActiveAbort", "abort", "recover"))];
 const RECOVERY_COMPLETED: &[Attr] = &[
     Attr { optional: true, ..derived("openclaw.reason", Source::EitherField("outcomeReason", "reason")) },
     low("openclaw.status", "status"),
@@ -442,11 +483,34 @@ pub const RULES: &[Rule] = &[
     gated(rule("gateway.event_loop.sample", "openclaw.gateway.event_loop.observed_ms", Field("intervalMs"), &[NONE]), PROCESS),
     gated(only(rule("gateway.rpc", "openclaw.gateway.rpc.requests", One, &[RPC_METHOD]), When::Is("phase", &["received"])), TRUSTED),
     gated(only(rule("gateway.rpc", "openclaw.gateway.rpc.outcomes", One, &[RPC_OUTCOME]), When::IsNot("phase", "received")), TRUSTED),
-    gated(only(only(rule("gateway.rpc", "openclaw.gateway.rpc.first_response_ms", Field("durationMs"), &[RPC_METHOD]), When::Is("phase", &["response"])), When::Is("outcome", ON_ERROR_OR_OK)), TRUSTED),
-    gated(only(rule("gateway.rpc", "openclaw.gateway.rpc.handler_ms", Field("durationMs"), &[RPC_METHOD]), When::Is("phase", &["handler"])), TRUSTED),
-    gated(only(rule("gateway.rpc", "openclaw.gateway.rpc.admission_ms", Field("admissionMs"), &[RPC_METHOD]), When::Is("phase", &["handler"])), TRUSTED),
-    gated(only(rule("gateway.rpc", "openclaw.gateway.rpc.queue_wait_ms", Field("queueWaitMs"), &[RPC_METHOD]), When::Is("phase", &["dispatch"])), TRUSTED),
-
+    gated(
+        only(
+            only(
+                rule("gateway.rpc", "openclaw.gateway.rpc.first_response_ms", Field("durationMs"), &[RPC_METHOD]),
+                When::Is("phase", &["response"]),
+            ),
+            When::Is("outcome", ON_ERROR_OR_OK),
+        ),
+        TRUSTED,
+    ),
+    gated(
+        only(rule("gateway.rpc", "openclaw.gateway.rpc.handler_ms", Field("durationMs"), &[RPC_METHOD]), When::Is("phase", &["handler"])),
+        TRUSTED,
+    ),
+    gated(
+        only(
+            rule("gateway.rpc", "openclaw.gateway.rpc.admission_ms", Field("admissionMs"), &[RPC_METHOD]),
+            When::Is("phase", &["handler"]),
+        ),
+        TRUSTED,
+    ),
+    gated(
+        only(
+            rule("gateway.rpc", "openclaw.gateway.rpc.queue_wait_ms", Field("queueWaitMs"), &[RPC_METHOD]),
+            When::Is("phase", &["dispatch"]),
+        ),
+        TRUSTED,
+    ),
     rule("model.usage", "openclaw.tokens", NonZero("usage.input"), &[USAGE, &[fixed("openclaw.token", "input")]]),
     rule("model.usage", "gen_ai.client.token.usage", NonZero("usage.input"), &[GEN_AI_USAGE, &[fixed("gen_ai.token.type", "input")]]),
     rule("model.usage", "openclaw.tokens", NonZero("usage.output"), &[USAGE, &[fixed("openclaw.token", "output")]]),
@@ -462,7 +526,6 @@ pub const RULES: &[Rule] = &[
     needs(rule("run.completed", "openclaw.run.duration_ms", Field("durationMs"), &[RUN]), &["durationMs"]),
     rule("harness.run.completed", "openclaw.harness.duration_ms", Field("durationMs"), &[HARNESS, &[low("openclaw.outcome", "outcome")]]),
     rule("harness.run.error", "openclaw.harness.duration_ms", Field("durationMs"), &[HARNESS, HARNESS_ERROR]),
-
     rule("model.call.completed", "openclaw.model_call.duration_ms", Field("durationMs"), &[MODEL_CALL]),
     rule("model.call.completed", "openclaw.model_call.request_bytes", NonZero("requestPayloadBytes"), &[MODEL_CALL]),
     rule("model.call.completed", "openclaw.model_call.response_bytes", NonZero("responseStreamBytes"), &[MODEL_CALL]),
@@ -472,10 +535,14 @@ pub const RULES: &[Rule] = &[
     rule("model.call.error", "openclaw.model_call.request_bytes", NonZero("requestPayloadBytes"), &[MODEL_CALL, MODEL_CALL_ERROR]),
     rule("model.call.error", "openclaw.model_call.response_bytes", NonZero("responseStreamBytes"), &[MODEL_CALL, MODEL_CALL_ERROR]),
     rule("model.call.error", "openclaw.model_call.time_to_first_byte_ms", NonZero("timeToFirstByteMs"), &[MODEL_CALL, MODEL_CALL_ERROR]),
-    rule("model.call.error", "gen_ai.client.operation.duration", MsAsSeconds("durationMs"), &[GEN_AI_CALL, &[low_or("error.type", "errorCategory", "other")]]),
+    rule(
+        "model.call.error",
+        "gen_ai.client.operation.duration",
+        MsAsSeconds("durationMs"),
+        &[GEN_AI_CALL, &[low_or("error.type", "errorCategory", "other")]],
+    ),
     rule("model.failover", "openclaw.model.failover", One, &[FAILOVER]),
     gated(rule("skill.used", "openclaw.skill.used", One, &[SKILL]), TRUSTED),
-
     rule("webhook.received", "openclaw.webhook.received", One, &[WEBHOOK]),
     rule("webhook.processed", "openclaw.webhook.duration_ms", Field("durationMs"), &[WEBHOOK]),
     rule("webhook.error", "openclaw.webhook.error", One, &[WEBHOOK]),
@@ -488,13 +555,16 @@ pub const RULES: &[Rule] = &[
     rule("message.processed", "openclaw.message.processed", One, &[PROCESSED]),
     rule("message.processed", "openclaw.message.duration_ms", Field("durationMs"), &[PROCESSED]),
     rule("message.delivery.started", "openclaw.message.delivery.started", One, &[DELIVERY]),
-    rule("message.delivery.completed", "openclaw.message.delivery.duration_ms", Field("durationMs"), &[DELIVERY, &[fixed("openclaw.outcome", "completed")]]),
+    rule(
+        "message.delivery.completed",
+        "openclaw.message.delivery.duration_ms",
+        Field("durationMs"),
+        &[DELIVERY, &[fixed("openclaw.outcome", "completed")]],
+    ),
     rule("message.delivery.error", "openclaw.message.delivery.duration_ms", Field("durationMs"), &[DELIVERY, DELIVERY_ERROR]),
-
     gated(rule("talk.event", "openclaw.talk.event", One, &[TALK]), TRUSTED),
     gated(rule("talk.event", "openclaw.talk.event.duration_ms", Field("durationMs"), &[TALK]), TRUSTED),
     gated(rule("talk.event", "openclaw.talk.audio.bytes", Field("byteLength"), &[TALK]), TRUSTED),
-
     needs(rule("queue.lane.enqueue", "openclaw.queue.lane.enqueue", One, &[LANE]), &["lane", "queueSize"]),
     needs(rule("queue.lane.enqueue", "openclaw.queue.depth", Field("queueSize"), &[LANE]), &["lane", "queueSize"]),
     needs(rule("queue.lane.dequeue", "openclaw.queue.lane.dequeue", One, &[LANE]), &["lane", "queueSize"]),
@@ -502,7 +572,12 @@ pub const RULES: &[Rule] = &[
     needs(rule("queue.lane.dequeue", "openclaw.queue.wait_ms", Field("waitMs"), &[LANE]), &["lane", "queueSize"]),
     needs(rule("diagnostic.heartbeat", "openclaw.queue.depth", Field("queued"), &[&[fixed("openclaw.channel", "heartbeat")]]), &["queued"]),
     needs(rule("session.state", "openclaw.session.state", One, &[STATE, &[opt("openclaw.reason", "reason")]]), &["state"]),
-    rule("session.turn.created", "openclaw.session.turn.created", One, &[&[low("openclaw.agent", "agentId"), low("openclaw.channel", "channel"), low("openclaw.trigger", "trigger")]]),
+    rule(
+        "session.turn.created",
+        "openclaw.session.turn.created",
+        One,
+        &[&[low("openclaw.agent", "agentId"), low("openclaw.channel", "channel"), low("openclaw.trigger", "trigger")]],
+    ),
     needs(rule("session.stuck", "openclaw.session.stuck", One, &[STATE]), &["state"]),
     needs(rule("session.stuck", "openclaw.session.stuck_age_ms", Field("ageMs"), &[STATE]), &["state"]),
     rule("session.recovery.requested", "openclaw.session.recovery.requested", One, &[RECOVERY, RECOVERY_REQUESTED]),
@@ -510,20 +585,27 @@ pub const RULES: &[Rule] = &[
     rule("session.recovery.completed", "openclaw.session.recovery.completed", One, &[RECOVERY, RECOVERY_COMPLETED]),
     rule("session.recovery.completed", "openclaw.session.recovery.age_ms", Field("ageMs"), &[RECOVERY, RECOVERY_COMPLETED]),
     needs(rule("run.attempt", "openclaw.run.attempt", One, &[&[int("openclaw.attempt", "attempt")]]), &["attempt"]),
-
     rule("diagnostic.liveness.warning", "openclaw.liveness.warning", One, &[LIVENESS]),
     rule("diagnostic.liveness.warning", "openclaw.queue.depth", Field("queued"), &[&[fixed("openclaw.channel", "liveness")]]),
     rule("diagnostic.liveness.warning", "openclaw.liveness.event_loop_delay_p99_ms", Field("eventLoopDelayP99Ms"), &[LIVENESS]),
     rule("diagnostic.liveness.warning", "openclaw.liveness.event_loop_delay_max_ms", Field("eventLoopDelayMaxMs"), &[LIVENESS]),
     rule("diagnostic.liveness.warning", "openclaw.liveness.event_loop_utilization", Field("eventLoopUtilization"), &[LIVENESS]),
     rule("diagnostic.liveness.warning", "openclaw.liveness.cpu_core_ratio", Field("cpuCoreRatio"), &[LIVENESS]),
-
     rule("tool.execution.completed", "openclaw.tool.execution.duration_ms", Field("durationMs"), &[TOOL]),
-    rule("tool.execution.error", "openclaw.tool.execution.duration_ms", Field("durationMs"), &[TOOL, &[low_or("openclaw.errorCategory", "errorCategory", "other")]]),
-    rule("tool.execution.blocked", "openclaw.tool.execution.blocked", One, &[TOOL, &[low_or("openclaw.deniedReason", "deniedReason", "other")]]),
+    rule(
+        "tool.execution.error",
+        "openclaw.tool.execution.duration_ms",
+        Field("durationMs"),
+        &[TOOL, &[low_or("openclaw.errorCategory", "errorCategory", "other")]],
+    ),
+    rule(
+        "tool.execution.blocked",
+        "openclaw.tool.execution.blocked",
+        One,
+        &[TOOL, &[low_or("openclaw.deniedReason", "deniedReason", "other")]],
+    ),
     rule("tool.loop", "openclaw.tool.loop", One, &[TOOL_LOOP]),
     rule("exec.process.completed", "openclaw.exec.duration_ms", Field("durationMs"), &[EXEC]),
-
     memory("diagnostic.memory.sample", "openclaw.memory.rss_bytes", "memory.rssBytes", &[NONE]),
     memory("diagnostic.memory.sample", "openclaw.memory.heap_used_bytes", "memory.heapUsedBytes", &[NONE]),
     memory("diagnostic.memory.sample", "openclaw.memory.heap_total_bytes", "memory.heapTotalBytes", &[NONE]),
@@ -593,7 +675,12 @@ pub fn render_markdown() -> String {
         }
         out.push_str(&format!(
             "| `{}` | {} | `{}` | {} | {} | {} |\n",
-            s.name, kind, s.unit, s.description, attrs.join(", "), events.join(", ")
+            s.name,
+            kind,
+            s.unit,
+            s.description,
+            attrs.join(", "),
+            events.join(", ")
         ));
     }
     out.push_str("\n## Histogram bucket boundaries\n\n");

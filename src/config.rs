@@ -144,7 +144,10 @@ pub struct LogSettings {
 #[derive(Debug)]
 pub enum Outcome {
     /// Nothing starts; the message says why (logged at `level`).
-    Disabled { level: Level, reason: String },
+    Disabled {
+        level: Level,
+        reason: String,
+    },
     Enabled(Box<Settings>),
 }
 
@@ -186,10 +189,7 @@ impl Ctx<'_> {
             Some(Value::String(s)) if s.trim().is_empty() => None,
             Some(Value::String(s)) => Some(s.trim().to_string()),
             Some(other) => {
-                self.warn(format!(
-                    "diagnostics.otel.{key} must be a string, got {}; ignoring it",
-                    type_name(other)
-                ));
+                self.warn(format!("diagnostics.otel.{key} must be a string, got {}; ignoring it", type_name(other)));
                 None
             }
         }
@@ -201,10 +201,7 @@ impl Ctx<'_> {
             None | Some(Value::Null) => default,
             Some(Value::Bool(b)) => *b,
             Some(other) => {
-                self.warn(format!(
-                    "diagnostics.otel.{key} must be true or false, got {}; using {default}",
-                    type_name(other)
-                ));
+                self.warn(format!("diagnostics.otel.{key} must be true or false, got {}; using {default}", type_name(other)));
                 default
             }
         }
@@ -410,9 +407,8 @@ fn resolve_traces(cx: &mut Ctx, paced: Option<Duration>) -> TraceSettings {
     let mut batch = resolve_batch(cx, "OTEL_BSP", 5_000);
     batch.delay = paced.unwrap_or(batch.delay);
     let session_hash_salt = cx.env("OPENCLAW_OTEL_SESSION_HASH_SALT").map(str::to_string);
-    let latest_gen_ai = cx
-        .env("OTEL_SEMCONV_STABILITY_OPT_IN")
-        .is_some_and(|v| v.split(',').any(|x| x.trim() == "gen_ai_latest_experimental"));
+    let latest_gen_ai =
+        cx.env("OTEL_SEMCONV_STABILITY_OPT_IN").is_some_and(|v| v.split(',').any(|x| x.trim() == "gen_ai_latest_experimental"));
     TraceSettings { endpoint, sampling, batch, session_hash_salt, latest_gen_ai }
 }
 
@@ -480,9 +476,7 @@ fn resolve_protocol(cx: &mut Ctx, signal: Signal) -> Protocol {
     for (key, value) in candidates {
         if let Some(v) = value {
             return parse_protocol(&v).unwrap_or_else(|| {
-                cx.warn(format!(
-                    "{key} \"{v}\" is not one of http/protobuf, http/json, grpc; using http/protobuf"
-                ));
+                cx.warn(format!("{key} \"{v}\" is not one of http/protobuf, http/json, grpc; using http/protobuf"));
                 Protocol::HttpProtobuf
             });
         }
@@ -492,10 +486,7 @@ fn resolve_protocol(cx: &mut Ctx, signal: Signal) -> Protocol {
 
 /// An http(s) URL with a host; the problem otherwise.
 fn check_url(url: &str) -> Result<(), &'static str> {
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-        .ok_or("it does not start with http:// or https://")?;
+    let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://")).ok_or("it does not start with http:// or https://")?;
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host = authority.rsplit('@').next().unwrap_or("");
     if host.is_empty() || host.starts_with(':') {
@@ -531,26 +522,17 @@ pub fn url_from_base(base: &str, protocol: Protocol, signal: Signal) -> String {
 fn resolve_url(cx: &mut Ctx, protocol: Protocol, signal: Signal) -> (String, bool) {
     let cfg_key = format!("{}Endpoint", signal.as_str());
     let env_key = format!("OTEL_EXPORTER_OTLP_{}_ENDPOINT", signal.env_infix());
-    let exact = [
-        (format!("diagnostics.otel.{cfg_key}"), cx.cfg_str(&cfg_key)),
-        (env_key.clone(), cx.env(&env_key).map(str::to_string)),
-    ];
+    let exact = [(format!("diagnostics.otel.{cfg_key}"), cx.cfg_str(&cfg_key)), (env_key.clone(), cx.env(&env_key).map(str::to_string))];
     let bases = [
         ("diagnostics.otel.endpoint".to_string(), cx.cfg_str("endpoint")),
         ("OTEL_EXPORTER_OTLP_ENDPOINT".to_string(), cx.env("OTEL_EXPORTER_OTLP_ENDPOINT").map(str::to_string)),
     ];
-    let candidates = exact
-        .into_iter()
-        .map(|(k, v)| (k, v, true))
-        .chain(bases.into_iter().map(|(k, v)| (k, v, false)));
+    let candidates = exact.into_iter().map(|(k, v)| (k, v, true)).chain(bases.into_iter().map(|(k, v)| (k, v, false)));
     let default_base = if protocol == Protocol::Grpc { DEFAULT_GRPC_ENDPOINT } else { DEFAULT_HTTP_ENDPOINT };
     for (key, value, is_exact) in candidates {
         let Some(url) = value else { continue };
         if let Err(problem) = check_url(&url) {
-            cx.warn(format!(
-                "{key} \"{}\" is not a usable URL ({problem}); trying the next setting",
-                redact_url(&url)
-            ));
+            cx.warn(format!("{key} \"{}\" is not a usable URL ({problem}); trying the next setting", redact_url(&url)));
             continue;
         }
         let url = if is_exact { url } else { url_from_base(&url, protocol, signal) };
@@ -577,8 +559,7 @@ pub fn redact_url(url: &str) -> String {
 }
 
 fn valid_header_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 fn valid_header_value(v: &str) -> bool {
@@ -684,21 +665,15 @@ fn env_millis(cx: &mut Ctx, key: &str, default: u64) -> Option<u64> {
 /// Priority: config `flushIntervalMs` (min 1000) > OTEL_METRIC_EXPORT_INTERVAL > 30000.
 fn resolve_interval(cx: &mut Ctx) -> Duration {
     let ms = match cx.otel.get("flushIntervalMs") {
-        None | Some(Value::Null) => {
-            env_millis(cx, "OTEL_METRIC_EXPORT_INTERVAL", DEFAULT_INTERVAL_MS).unwrap_or(DEFAULT_INTERVAL_MS)
-        }
+        None | Some(Value::Null) => env_millis(cx, "OTEL_METRIC_EXPORT_INTERVAL", DEFAULT_INTERVAL_MS).unwrap_or(DEFAULT_INTERVAL_MS),
         Some(Value::Number(n)) => match n.as_f64() {
             Some(v) if v.is_finite() && v >= MIN_INTERVAL_MS as f64 => v as u64,
             Some(v) if v.is_finite() && v > 0.0 => {
-                cx.warn(format!(
-                    "diagnostics.otel.flushIntervalMs {v} is below the minimum; using {MIN_INTERVAL_MS}"
-                ));
+                cx.warn(format!("diagnostics.otel.flushIntervalMs {v} is below the minimum; using {MIN_INTERVAL_MS}"));
                 MIN_INTERVAL_MS
             }
             _ => {
-                cx.warn(format!(
-                    "diagnostics.otel.flushIntervalMs must be a positive number of milliseconds; using {DEFAULT_INTERVAL_MS}"
-                ));
+                cx.warn(format!("diagnostics.otel.flushIntervalMs must be a positive number of milliseconds; using {DEFAULT_INTERVAL_MS}"));
                 DEFAULT_INTERVAL_MS
             }
         },
@@ -731,10 +706,7 @@ fn resolve_prefix(cx: &mut Ctx) -> String {
             DEFAULT_PREFIX.to_string()
         }
         Some(other) => {
-            cx.warn(format!(
-                "diagnostics.otel.metricNamePrefix must be a string, got {}; using \"{DEFAULT_PREFIX}\"",
-                type_name(other)
-            ));
+            cx.warn(format!("diagnostics.otel.metricNamePrefix must be a string, got {}; using \"{DEFAULT_PREFIX}\"", type_name(other)));
             DEFAULT_PREFIX.to_string()
         }
     }
@@ -747,9 +719,7 @@ fn resolve_temporality(cx: &mut Ctx) -> TemporalityPref {
         Some("delta") => TemporalityPref::Delta,
         Some("lowmemory") => TemporalityPref::LowMemory,
         Some(other) => {
-            cx.warn(format!(
-                "{key} \"{other}\" is not one of cumulative, delta, lowmemory; using cumulative"
-            ));
+            cx.warn(format!("{key} \"{other}\" is not one of cumulative, delta, lowmemory; using cumulative"));
             TemporalityPref::Cumulative
         }
     }
@@ -834,7 +804,10 @@ mod tests {
         }
         let (s, _) = enabled(json!({"enabled": true, "endpoint": "http://a:1", "metricsEndpoint": "http://b:2/custom"}), &[]);
         assert_eq!(s.metrics_url, "http://b:2/custom");
-        let (s, _) = enabled(json!({"enabled": true}), &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://e:1"), ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://m:2/x")]);
+        let (s, _) = enabled(
+            json!({"enabled": true}),
+            &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://e:1"), ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://m:2/x")],
+        );
         assert_eq!(s.metrics_url, "http://m:2/x");
         let (s, _) = enabled(json!({"enabled": true, "endpoint": "http://cfg:1"}), &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://env:1")]);
         assert_eq!(s.metrics_url, "http://cfg:1/v1/metrics");
@@ -851,9 +824,13 @@ mod tests {
 
     #[test]
     fn protocol_priority_and_fallback() {
-        let (s, _) = enabled(json!({"enabled": true, "endpoint": "http://x"}), &[("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"), ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/json")]);
+        let (s, _) = enabled(
+            json!({"enabled": true, "endpoint": "http://x"}),
+            &[("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"), ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/json")],
+        );
         assert_eq!(s.protocol, Protocol::HttpJson);
-        let (s, w) = enabled(json!({"enabled": true, "endpoint": "http://x", "protocol": "thrift"}), &[("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")]);
+        let (s, w) =
+            enabled(json!({"enabled": true, "endpoint": "http://x", "protocol": "thrift"}), &[("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")]);
         assert_eq!(s.protocol, Protocol::HttpProtobuf);
         assert!(w.iter().any(|m| m.contains("diagnostics.otel.protocol") && m.contains("thrift")), "{w:?}");
     }
@@ -862,7 +839,10 @@ mod tests {
     fn headers_merge_and_never_leak_values() {
         let (s, w) = enabled(
             json!({"enabled": true, "endpoint": "http://x", "headers": {"Authorization": "Bearer s3cret", "bad header": "zzz", "n": 5}}),
-            &[("OTEL_EXPORTER_OTLP_HEADERS", "authorization=env-secret,x-tenant=a%20b"), ("OTEL_EXPORTER_OTLP_METRICS_HEADERS", "x-tenant=m")],
+            &[
+                ("OTEL_EXPORTER_OTLP_HEADERS", "authorization=env-secret,x-tenant=a%20b"),
+                ("OTEL_EXPORTER_OTLP_METRICS_HEADERS", "x-tenant=m"),
+            ],
         );
         assert_eq!(s.headers, vec![("authorization".to_string(), "Bearer s3cret".to_string()), ("x-tenant".to_string(), "m".to_string())]);
         assert_eq!(w.len(), 2, "{w:?}");
@@ -881,11 +861,15 @@ mod tests {
 
     #[test]
     fn interval_and_timeout() {
-        let (s, w) = enabled(json!({"enabled": true, "endpoint": "http://x", "flushIntervalMs": 10}), &[("OTEL_METRIC_EXPORT_INTERVAL", "5000")]);
+        let (s, w) =
+            enabled(json!({"enabled": true, "endpoint": "http://x", "flushIntervalMs": 10}), &[("OTEL_METRIC_EXPORT_INTERVAL", "5000")]);
         assert_eq!(s.interval, Duration::from_millis(1000));
         assert_eq!(s.export_timeout, Duration::from_millis(1000));
         assert!(w[0].contains("flushIntervalMs"));
-        let (s, _) = enabled(json!({"enabled": true, "endpoint": "http://x"}), &[("OTEL_METRIC_EXPORT_INTERVAL", "5000"), ("OTEL_EXPORTER_OTLP_TIMEOUT", "2500")]);
+        let (s, _) = enabled(
+            json!({"enabled": true, "endpoint": "http://x"}),
+            &[("OTEL_METRIC_EXPORT_INTERVAL", "5000"), ("OTEL_EXPORTER_OTLP_TIMEOUT", "2500")],
+        );
         assert_eq!(s.interval, Duration::from_millis(5000));
         assert_eq!(s.export_timeout, Duration::from_millis(2500));
         let (s, w) = enabled(json!({"enabled": true, "endpoint": "http://x", "flushIntervalMs": "soon"}), &[]);
@@ -903,11 +887,21 @@ mod tests {
         let (s, w) = enabled(json!({"enabled": true, "endpoint": "http://x", "metricNamePrefix": "9bad"}), &[]);
         assert_eq!(s.metric_name_prefix, "openclaw.");
         assert!(w[0].contains("metricNamePrefix"));
-        let (s, _) = enabled(json!({"enabled": true, "endpoint": "http://x"}), &[("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "Delta"), ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"), ("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=prod,team=a%2Cb")]);
+        let (s, _) = enabled(
+            json!({"enabled": true, "endpoint": "http://x"}),
+            &[
+                ("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "Delta"),
+                ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
+                ("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=prod,team=a%2Cb"),
+            ],
+        );
         assert_eq!(s.temporality, TemporalityPref::Delta);
         assert_eq!(s.compression, Compression::Gzip);
         assert_eq!(s.resource_attributes, vec![("deployment.environment".into(), "prod".into()), ("team".into(), "a,b".into())]);
-        let (s, w) = enabled(json!({"enabled": true, "endpoint": "http://x"}), &[("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "sometimes")]);
+        let (s, w) = enabled(
+            json!({"enabled": true, "endpoint": "http://x"}),
+            &[("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "sometimes")],
+        );
         assert_eq!(s.temporality, TemporalityPref::Cumulative);
         assert!(w[0].contains("TEMPORALITY"));
     }
@@ -958,9 +952,13 @@ mod tests {
             let (s, w) = enabled(otel, e);
             (s.traces.expect("traces").sampling, w)
         };
-        let (x, _) = sampling(json!({"enabled": true, "endpoint": "http://x", "sampleRate": 0.25}), &[("OTEL_TRACES_SAMPLER", "always_off")]);
+        let (x, _) =
+            sampling(json!({"enabled": true, "endpoint": "http://x", "sampleRate": 0.25}), &[("OTEL_TRACES_SAMPLER", "always_off")]);
         assert_eq!((x.ratio, x.parent_based, x.source), (0.25, true, "diagnostics.otel.sampleRate"));
-        let (x, w) = sampling(json!({"enabled": true, "endpoint": "http://x", "sampleRate": 2}), &[("OTEL_TRACES_SAMPLER", "traceidratio"), ("OTEL_TRACES_SAMPLER_ARG", "0.5")]);
+        let (x, w) = sampling(
+            json!({"enabled": true, "endpoint": "http://x", "sampleRate": 2}),
+            &[("OTEL_TRACES_SAMPLER", "traceidratio"), ("OTEL_TRACES_SAMPLER_ARG", "0.5")],
+        );
         assert_eq!((x.ratio, x.parent_based), (0.5, false));
         assert!(w.iter().any(|m| m.contains("sampleRate must be a number from 0.0 to 1.0, got 2")), "{w:?}");
         let (x, _) = sampling(json!({"enabled": true, "endpoint": "http://x"}), &[("OTEL_TRACES_SAMPLER", "parentbased_always_off")]);
@@ -976,20 +974,29 @@ mod tests {
     fn batch_limits_from_env() {
         let (s, w) = enabled(
             json!({"enabled": true, "endpoint": "http://x", "logs": true}),
-            &[("OTEL_BSP_MAX_QUEUE_SIZE", "100"), ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "500"), ("OTEL_BSP_SCHEDULE_DELAY", "-1"), ("OTEL_BLRP_SCHEDULE_DELAY", "250")],
+            &[
+                ("OTEL_BSP_MAX_QUEUE_SIZE", "100"),
+                ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "500"),
+                ("OTEL_BSP_SCHEDULE_DELAY", "-1"),
+                ("OTEL_BLRP_SCHEDULE_DELAY", "250"),
+            ],
         );
         let b = s.traces.expect("traces").batch;
         assert_eq!((b.max_queue, b.max_batch, b.delay), (100, 100, Duration::from_millis(5000)));
         assert!(w.iter().any(|m| m.contains("OTEL_BSP_SCHEDULE_DELAY \"-1\"")), "{w:?}");
         assert_eq!(s.logs.expect("logs").batch.delay, Duration::from_millis(250));
-        let (s, _) = enabled(json!({"enabled": true, "endpoint": "http://x", "logs": true, "flushIntervalMs": 2000}), &[("OTEL_BSP_SCHEDULE_DELAY", "9000")]);
+        let (s, _) = enabled(
+            json!({"enabled": true, "endpoint": "http://x", "logs": true, "flushIntervalMs": 2000}),
+            &[("OTEL_BSP_SCHEDULE_DELAY", "9000")],
+        );
         assert_eq!(s.traces.expect("traces").batch.delay, Duration::from_millis(2000), "a configured interval paces spans too");
         assert_eq!(s.logs.expect("logs").batch.delay, Duration::from_millis(2000));
     }
 
     #[test]
     fn logs_exporter_and_capture_content() {
-        let (s, w) = enabled(json!({"enabled": true, "endpoint": "http://x", "logs": true, "logsExporter": "file", "captureContent": "yes"}), &[]);
+        let (s, w) =
+            enabled(json!({"enabled": true, "endpoint": "http://x", "logs": true, "logsExporter": "file", "captureContent": "yes"}), &[]);
         let l = s.logs.expect("logs");
         assert!(l.endpoint.is_some() && !l.stdout && !l.capture_content);
         assert!(w.iter().any(|m| m.contains("logsExporter must be")), "{w:?}");

@@ -41,13 +41,7 @@ impl SignalHealth {
     pub fn new(signal: Signal, url: Option<&str>) -> Self {
         SignalHealth {
             signal,
-            destination: url.map(|u| {
-                if u == "stdout" {
-                    u.to_string()
-                } else {
-                    redact_url(u)
-                }
-            }),
+            destination: url.map(|u| if u == "stdout" { u.to_string() } else { redact_url(u) }),
             raw_url: url.unwrap_or_default().to_string(),
             exports_ok: AtomicU64::new(0),
             exports_failed: AtomicU64::new(0),
@@ -75,11 +69,7 @@ pub struct Reporter {
 
 impl Default for Reporter {
     fn default() -> Self {
-        Reporter {
-            logs: Logs::default(),
-            exporter_events: OnceLock::new(),
-            reported_failures: Mutex::new(Vec::new()),
-        }
+        Reporter { logs: Logs::default(), exporter_events: OnceLock::new(), reported_failures: Mutex::new(Vec::new()) }
     }
 }
 
@@ -88,13 +78,7 @@ impl Reporter {
         let _ = self.exporter_events.set(counter);
     }
 
-    pub fn exporter_event(
-        &self,
-        signal: Signal,
-        status: &'static str,
-        reason: &'static str,
-        category: Option<&str>,
-    ) {
+    pub fn exporter_event(&self, signal: Signal, status: &'static str, reason: &'static str, category: Option<&str>) {
         let Some(counter) = self.exporter_events.get() else {
             return;
         };
@@ -119,11 +103,7 @@ impl Reporter {
             _ => false,
         };
         if first {
-            let slug: String = category
-                .split(|c: char| !c.is_ascii_alphanumeric())
-                .filter(|w| !w.is_empty())
-                .collect::<Vec<_>>()
-                .join("_");
+            let slug: String = category.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join("_");
             self.exporter_event(signal, "failure", "emit_failed", Some(&slug));
         }
     }
@@ -138,10 +118,8 @@ impl Reporter {
                 h.last_success_unix_ms.store(unix_ms(), Relaxed);
                 let failed = h.failing_streak.swap(0, Relaxed);
                 if failed > 0 {
-                    self.logs.push(
-                        Level::Info,
-                        format!("diagnostics-otel: {what} export to {dest} recovered after {failed} failed attempt(s)"),
-                    );
+                    self.logs
+                        .push(Level::Info, format!("diagnostics-otel: {what} export to {dest} recovered after {failed} failed attempt(s)"));
                 }
             }
             Err(e) => {
@@ -155,14 +133,7 @@ impl Reporter {
                 };
                 let category = categorize(&text);
                 self.report_failure(h.signal, category);
-                let detail: String = if h.raw_url.is_empty() {
-                    text
-                } else {
-                    text.replace(&h.raw_url, dest)
-                }
-                .chars()
-                .take(300)
-                .collect();
+                let detail: String = if h.raw_url.is_empty() { text } else { text.replace(&h.raw_url, dest) }.chars().take(300).collect();
                 if let Ok(mut last) = h.last_error.lock() {
                     *last = Some(format!("{category}: {detail}"));
                 }
@@ -192,9 +163,8 @@ impl Reporter {
 /// The HTTP client for OTLP/HTTP: hyper (already here for gRPC) with rustls on ring and the
 /// webpki roots; no reqwest, whose TLS stack would add aws-lc and the platform verifier (and
 /// with it the macOS Security framework) for nothing we use.
-pub type HttpClient = opentelemetry_http::hyper::HyperClient<
-    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
->;
+pub type HttpClient =
+    opentelemetry_http::hyper::HyperClient<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>>;
 
 /// Wraps the HTTP client so that it remembers why a request failed.
 struct DiagnosingClient {
@@ -227,10 +197,7 @@ impl opentelemetry_http::HttpClient for DiagnosingClient {
     async fn send_bytes(
         &self,
         request: opentelemetry_http::Request<opentelemetry_http::Bytes>,
-    ) -> Result<
-        opentelemetry_http::Response<opentelemetry_http::Bytes>,
-        opentelemetry_http::HttpError,
-    > {
+    ) -> Result<opentelemetry_http::Response<opentelemetry_http::Bytes>, opentelemetry_http::HttpError> {
         let result = opentelemetry_http::HttpClient::send_bytes(&self.inner, request).await;
         if let Err(e) = &result {
             if let Ok(mut slot) = self.slot.lock() {
@@ -250,9 +217,7 @@ mod tonic_key {
 /// is bounded by its signal's own timeout (Guard), so the client's deadline is only a backstop.
 pub fn http_client() -> Result<HttpClient, String> {
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
+    let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
     let tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("could not set up TLS: {e}"))?
@@ -262,35 +227,16 @@ pub fn http_client() -> Result<HttpClient, String> {
     tcp.enforce_http(false);
     tcp.set_nodelay(true);
     tcp.set_connect_timeout(Some(Duration::from_secs(10)));
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
-        .https_or_http()
-        .enable_http1()
-        .wrap_connector(tcp);
-    Ok(opentelemetry_http::hyper::HyperClient::new(
-        connector,
-        Duration::from_secs(300),
-        None,
-    ))
+    let connector = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().wrap_connector(tcp);
+    Ok(opentelemetry_http::hyper::HyperClient::new(connector, Duration::from_secs(300), None))
 }
 
-fn http_options<B: WithExportConfig + WithHttpConfig>(
-    b: B,
-    ep: &Endpoint,
-    client: &HttpClient,
-    health: &SignalHealth,
-) -> B {
-    let protocol = if ep.protocol == Protocol::HttpJson {
-        opentelemetry_otlp::Protocol::HttpJson
-    } else {
-        opentelemetry_otlp::Protocol::HttpBinary
-    };
+fn http_options<B: WithExportConfig + WithHttpConfig>(b: B, ep: &Endpoint, client: &HttpClient, health: &SignalHealth) -> B {
+    let protocol =
+        if ep.protocol == Protocol::HttpJson { opentelemetry_otlp::Protocol::HttpJson } else { opentelemetry_otlp::Protocol::HttpBinary };
     let headers: HashMap<String, String> = ep.headers.iter().cloned().collect();
     let b = b
-        .with_http_client(DiagnosingClient {
-            inner: client.clone(),
-            slot: health.transport_error.clone(),
-        })
+        .with_http_client(DiagnosingClient { inner: client.clone(), slot: health.transport_error.clone() })
         .with_protocol(protocol)
         .with_endpoint(ep.url.clone())
         .with_timeout(ep.timeout)
@@ -319,9 +265,7 @@ fn grpc_options<B: WithExportConfig + WithTonicConfig>(b: B, ep: &Endpoint) -> B
         b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
     }
     if ep.url.starts_with("https://") {
-        b = b.with_tls_config(
-            opentelemetry_otlp::tonic_types::transport::ClientTlsConfig::new().with_webpki_roots(),
-        );
+        b = b.with_tls_config(opentelemetry_otlp::tonic_types::transport::ClientTlsConfig::new().with_webpki_roots());
     }
     b
 }
@@ -331,9 +275,7 @@ macro_rules! build_otlp {
     ($builder:expr, $ep:expr, $x:expr) => {{
         let _guard = $x.runtime.enter();
         match $ep.protocol {
-            Protocol::HttpProtobuf | Protocol::HttpJson => {
-                http_options($builder.with_http(), $ep, &$x.client, $x.health).build()
-            }
+            Protocol::HttpProtobuf | Protocol::HttpJson => http_options($builder.with_http(), $ep, &$x.client, $x.health).build(),
             Protocol::Grpc => grpc_options($builder.with_tonic(), $ep).build(),
         }
         .map_err(|e| e.to_string())
@@ -347,16 +289,8 @@ pub struct Build<'a> {
     pub health: &'a SignalHealth,
 }
 
-pub fn metric_exporter(
-    ep: &Endpoint,
-    temporality: Temporality,
-    x: &Build,
-) -> Result<opentelemetry_otlp::MetricExporter, String> {
-    build_otlp!(
-        opentelemetry_otlp::MetricExporter::builder().with_temporality(temporality),
-        ep,
-        x
-    )
+pub fn metric_exporter(ep: &Endpoint, temporality: Temporality, x: &Build) -> Result<opentelemetry_otlp::MetricExporter, String> {
+    build_otlp!(opentelemetry_otlp::MetricExporter::builder().with_temporality(temporality), ep, x)
 }
 
 pub fn span_exporter(ep: &Endpoint, x: &Build) -> Result<opentelemetry_otlp::SpanExporter, String> {
@@ -411,12 +345,7 @@ pub struct GuardedMetrics {
 impl PushMetricExporter for GuardedMetrics {
     async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
         let g = &self.guard;
-        let result = bounded(
-            &g.handle,
-            &g.cancel,
-            Instant::now() + g.timeout,
-            self.inner.export(metrics),
-        );
+        let result = bounded(&g.handle, &g.cancel, Instant::now() + g.timeout, self.inner.export(metrics));
         g.reporter.note(&g.health, result.clone());
         result.map_err(OTelSdkError::InternalFailure)
     }
@@ -441,11 +370,7 @@ pub struct SpanSink {
 }
 
 impl SpanSink {
-    pub fn new(
-        mut inner: opentelemetry_otlp::SpanExporter,
-        resource: &Resource,
-        guard: Guard,
-    ) -> Self {
+    pub fn new(mut inner: opentelemetry_otlp::SpanExporter, resource: &Resource, guard: Guard) -> Self {
         opentelemetry_sdk::trace::SpanExporter::set_resource(&mut inner, resource);
         SpanSink { inner, guard }
     }
@@ -473,18 +398,12 @@ pub struct LogSink {
 }
 
 impl LogSink {
-    pub fn new(
-        otlp: Option<(opentelemetry_otlp::LogExporter, Guard)>,
-        resource: &Resource,
-    ) -> Self {
+    pub fn new(otlp: Option<(opentelemetry_otlp::LogExporter, Guard)>, resource: &Resource) -> Self {
         let otlp = otlp.map(|(mut e, g)| {
             opentelemetry_sdk::logs::LogExporter::set_resource(&mut e, resource);
             (e, g)
         });
-        LogSink {
-            otlp,
-            scope: opentelemetry::InstrumentationScope::builder("openclaw").build(),
-        }
+        LogSink { otlp, scope: opentelemetry::InstrumentationScope::builder("openclaw").build() }
     }
 }
 
@@ -505,15 +424,9 @@ impl Sink<LogItem> for LogSink {
         let Some((exporter, g)) = &self.otlp else {
             return Ok(());
         };
-        let pairs: Vec<(&SdkLogRecord, &opentelemetry::InstrumentationScope)> =
-            batch.iter().map(|i| (&i.record, &self.scope)).collect();
+        let pairs: Vec<(&SdkLogRecord, &opentelemetry::InstrumentationScope)> = batch.iter().map(|i| (&i.record, &self.scope)).collect();
         let deadline = deadline.min(Instant::now() + g.timeout);
-        let result = bounded(
-            &g.handle,
-            &g.cancel,
-            deadline,
-            exporter.export(LogBatch::new(&pairs)),
-        );
+        let result = bounded(&g.handle, &g.cancel, deadline, exporter.export(LogBatch::new(&pairs)));
         g.reporter.note(&g.health, result.clone());
         result
     }

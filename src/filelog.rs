@@ -53,7 +53,11 @@ impl FileLogSource {
 
 /// Follows the file log on its own thread until `stop` is dropped (or sent to); `each` gets every
 /// record.
-pub fn follow(source: FileLogSource, stop: Receiver<()>, mut each: impl FnMut(Event) + Send + 'static) -> std::io::Result<std::thread::JoinHandle<()>> {
+pub fn follow(
+    source: FileLogSource,
+    stop: Receiver<()>,
+    mut each: impl FnMut(Event) + Send + 'static,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new().name("otel-rs-filelog".into()).spawn(move || {
         // Start at the end: only what is logged while this generation runs is exported.
         // Read offsets per file: a file seen before continues where it was, so switching back to

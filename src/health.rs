@@ -108,11 +108,8 @@ pub fn categorize(err: &str) -> &'static str {
 fn http_status(e: &str) -> Option<u16> {
     for marker in ["status code", "status:", "status "] {
         if let Some(i) = e.find(marker) {
-            let digits: String = e[i + marker.len()..]
-                .trim_start_matches([' ', ':', '='])
-                .chars()
-                .take_while(|c| c.is_ascii_digit())
-                .collect();
+            let digits: String =
+                e[i + marker.len()..].trim_start_matches([' ', ':', '=']).chars().take_while(|c| c.is_ascii_digit()).collect();
             if let Ok(code) = digits.parse::<u16>() {
                 if (100..600).contains(&code) {
                     return Some(code);

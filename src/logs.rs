@@ -20,8 +20,25 @@ const MAX_ATTRIBUTES: usize = 64;
 const MAX_BODY: usize = 4096;
 /// Event attributes that would name a session, run or message never leave the process.
 const ID_KEYS: &[&str] = &[
-    "callId", "call_id", "chatId", "chat_id", "messageId", "message_id", "runId", "run_id", "sessionId", "session_id",
-    "sessionKey", "session_key", "toolCallId", "tool_call_id", "traceId", "trace_id", "spanId", "span_id", "parentSpanId",
+    "callId",
+    "call_id",
+    "chatId",
+    "chat_id",
+    "messageId",
+    "message_id",
+    "runId",
+    "run_id",
+    "sessionId",
+    "session_id",
+    "sessionKey",
+    "session_key",
+    "toolCallId",
+    "tool_call_id",
+    "traceId",
+    "trace_id",
+    "spanId",
+    "span_id",
+    "parentSpanId",
     "parent_span_id",
 ];
 
@@ -95,13 +112,7 @@ fn iso_time(t: SystemTime) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3_600_000,
-        rem / 60_000 % 60,
-        rem / 1000 % 60,
-        rem % 1000
-    )
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z", rem / 3_600_000, rem / 60_000 % 60, rem / 1000 % 60, rem % 1000)
 }
 
 pub struct LogMapper {
@@ -117,7 +128,13 @@ impl LogMapper {
     pub fn new(s: &LogSettings, service_name: &str) -> Self {
         let provider = SdkLoggerProvider::builder().build();
         let logger = provider.logger("openclaw");
-        LogMapper { capture_content: s.capture_content, stdout: s.stdout, service_name: service_name.to_string(), _provider: provider, logger }
+        LogMapper {
+            capture_content: s.capture_content,
+            stdout: s.stdout,
+            service_name: service_name.to_string(),
+            _provider: provider,
+            logger,
+        }
     }
 
     pub fn map(&self, ev: &Event, trust: Trust) -> Result<Option<LogItem>, Malformed> {
@@ -203,7 +220,15 @@ impl LogMapper {
         self.item(ev, trust, text, number, "openclaw.security.event".into(), attrs)
     }
 
-    fn item(&self, ev: &Event, trust: Trust, text: &'static str, number: Severity, body: String, attrs: Attrs) -> Result<LogItem, Malformed> {
+    fn item(
+        &self,
+        ev: &Event,
+        trust: Trust,
+        text: &'static str,
+        number: Severity,
+        body: String,
+        attrs: Attrs,
+    ) -> Result<LogItem, Malformed> {
         let ts = ev.num("ts")?.map_or_else(SystemTime::now, |ms| UNIX_EPOCH + Duration::from_micros((ms * 1000.0) as u64));
         let cx = trace_ctx(ev, trust);
         let mut record = self.logger.create_log_record();

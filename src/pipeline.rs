@@ -4,8 +4,11 @@
 use crate::batch::Batcher;
 use crate::config::{redact_url, Endpoint, Level, Settings, Signal, TemporalityPref};
 use crate::event::{parse, Malformed};
+use crate::export::{
+    http_client, log_exporter, metric_exporter, span_exporter, Build, Guard, GuardedMetrics, LogItem, LogSink, Reporter, SignalHealth,
+    SpanSink,
+};
 use crate::filelog::{follow, FileLogSource};
-use crate::export::{http_client, Build, log_exporter, metric_exporter, span_exporter, Guard, GuardedMetrics, LogItem, LogSink, Reporter, SignalHealth, SpanSink};
 use crate::health::{Counters, RateLimited};
 use crate::logs::LogMapper;
 use crate::record::{Outcome, Recorder, Trust};
@@ -141,7 +144,12 @@ fn describe(s: &Settings, host: &HostInfo, started: &[Signal]) -> String {
         let sampling = if t.sampling.ratio >= 1.0 && t.sampling.parent_based {
             String::new()
         } else {
-            format!(", sampling {}{} from {}", t.sampling.ratio, if t.sampling.parent_based { " parent-based" } else { "" }, t.sampling.source)
+            format!(
+                ", sampling {}{} from {}",
+                t.sampling.ratio,
+                if t.sampling.parent_based { " parent-based" } else { "" },
+                t.sampling.source
+            )
         };
         parts.push(format!("traces via OTLP {} to {}{sampling}", t.endpoint.protocol.as_str(), redact_url(&t.endpoint.url)));
     }
@@ -277,12 +285,7 @@ fn worker(rx: Receiver<Msg>, feeds: Feeds, shared: Arc<Shared>, done: SyncSender
 impl Generation {
     /// A generation that exports nothing; `summary` says why.
     pub fn inert(summary: String) -> Self {
-        Generation {
-            shared: Arc::new(Shared::new(None)),
-            sender: Mutex::new(None),
-            running: Mutex::new(None),
-            summary,
-        }
+        Generation { shared: Arc::new(Shared::new(None)), sender: Mutex::new(None), running: Mutex::new(None), summary }
     }
 
     pub fn start(s: &Settings, host: &HostInfo) -> Self {
@@ -340,8 +343,9 @@ impl Generation {
             started.push(Signal::Metrics);
         }
         if let Some(t) = &s.traces {
-            let built = span_exporter(&t.endpoint, &build(&shared.traces_health))
-                .and_then(|e| Batcher::start("otel-rs-spans", t.batch, SpanSink::new(e, &resource, guard(&shared.traces_health, t.endpoint.timeout))));
+            let built = span_exporter(&t.endpoint, &build(&shared.traces_health)).and_then(|e| {
+                Batcher::start("otel-rs-spans", t.batch, SpanSink::new(e, &resource, guard(&shared.traces_health, t.endpoint.timeout)))
+            });
             match built {
                 Ok(b) => {
                     let b = Arc::new(b);
@@ -386,9 +390,7 @@ impl Generation {
         let (tx, rx) = sync_channel::<Msg>(QUEUE_CAPACITY);
         let (done_tx, done_rx) = sync_channel::<()>(1);
         let worker_shared = shared.clone();
-        let spawned = std::thread::Builder::new()
-            .name("otel-rs-record".into())
-            .spawn(move || worker(rx, feeds, worker_shared, done_tx));
+        let spawned = std::thread::Builder::new().name("otel-rs-record".into()).spawn(move || worker(rx, feeds, worker_shared, done_tx));
         if let Err(e) = spawned {
             let _ = provider.shutdown();
             drop(file_log);
@@ -508,7 +510,11 @@ impl Generation {
             if let Some(Err(e)) = shared.log_records.get().map(|b| b.flush(deadline)) {
                 problems.push(format!("log records: {e}"));
             }
-            if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
+            if problems.is_empty() {
+                Ok(())
+            } else {
+                Err(problems.join("; "))
+            }
         })
         .unwrap_or_else(|| Err("flush timed out".into()))
     }
@@ -546,9 +552,7 @@ impl Generation {
         let export_deadline = started + export_budget;
         let outcome = run_bounded(deadline, move || {
             // Spans and logs drain in parallel with the metric reader's final export.
-            let batchers = std::thread::Builder::new()
-                .name("otel-rs-drain".into())
-                .spawn(move || shared.stop_batchers(export_deadline));
+            let batchers = std::thread::Builder::new().name("otel-rs-drain".into()).spawn(move || shared.stop_batchers(export_deadline));
             let metrics = provider.shutdown();
             let drained = batchers.ok().map(|h| h.join().unwrap_or(false)).unwrap_or(false);
             (metrics, drained)

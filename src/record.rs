@@ -167,9 +167,7 @@ impl Recorder {
             .map(|s| {
                 let name = exported_name(s.name, prefix);
                 match s.kind {
-                    Kind::Counter => Instrument::Counter(
-                        meter.f64_counter(name).with_unit(s.unit).with_description(s.description).build(),
-                    ),
+                    Kind::Counter => Instrument::Counter(meter.f64_counter(name).with_unit(s.unit).with_description(s.description).build()),
                     Kind::Histogram => Instrument::Histogram(
                         meter
                             .f64_histogram(name)
@@ -245,9 +243,7 @@ mod tests {
 
     fn run(events: &[&str], prefix: &str) -> Vec<ResourceMetrics> {
         let exporter = InMemoryMetricExporter::default();
-        let provider = SdkMeterProvider::builder()
-            .with_reader(PeriodicReader::builder(exporter.clone()).build())
-            .build();
+        let provider = SdkMeterProvider::builder().with_reader(PeriodicReader::builder(exporter.clone()).build()).build();
         let recorder = Recorder::new(&provider.meter("openclaw"), prefix);
         for j in events {
             assert_eq!(recorder.record_json(j, Trust::default()), Outcome::Recorded, "{j}");

@@ -139,11 +139,8 @@ const RUN_ATTRS: &[SpanAttr] = &[
     a("openclaw.channel", Text("channel")),
     a("openclaw.trigger", Text("trigger")),
 ];
-const GEN_AI_ID: &[SpanAttr] = &[
-    a("gen_ai.system", GenAiProvider("provider")),
-    a("gen_ai.request.model", Text("model")),
-    a("gen_ai.operation.name", GenAiOperation),
-];
+const GEN_AI_ID: &[SpanAttr] =
+    &[a("gen_ai.system", GenAiProvider("provider")), a("gen_ai.request.model", Text("model")), a("gen_ai.operation.name", GenAiOperation)];
 const RPC: &[SpanAttr] = &[
     a("openclaw.gateway.rpc.method", Text("method")),
     a("openclaw.gateway.rpc.phase", Text("phase")),
@@ -166,11 +163,8 @@ const USAGE: &[SpanAttr] = &[
     a("gen_ai.usage.cache_read.input_tokens", Positive("usage.cacheRead")),
     a("gen_ai.usage.cache_creation.input_tokens", Positive("usage.cacheWrite")),
 ];
-const USAGE_GEN_AI: &[SpanAttr] = &[
-    a("gen_ai.system", GenAiProvider("provider")),
-    a("gen_ai.request.model", Text("model")),
-    a("gen_ai.operation.name", Const("chat")),
-];
+const USAGE_GEN_AI: &[SpanAttr] =
+    &[a("gen_ai.system", GenAiProvider("provider")), a("gen_ai.request.model", Text("model")), a("gen_ai.operation.name", Const("chat"))];
 const RUN_DONE: &[SpanAttr] = &[
     a("openclaw.outcome", Text("outcome")),
     a("openclaw.blocked_by", Low("blockedBy")),
@@ -239,14 +233,8 @@ const TOOL: &[SpanAttr] = &[
     a("openclaw.tool.params.length", Int("paramsSummary.length")),
     a("gen_ai.operation.name", Const("execute_tool")),
 ];
-const TOOL_ERROR: &[SpanAttr] = &[
-    a("openclaw.errorCategory", LowOr("errorCategory", "other")),
-    a("openclaw.errorCode", Low("errorCode")),
-];
-const TOOL_BLOCKED: &[SpanAttr] = &[
-    a("openclaw.outcome", Const("blocked")),
-    a("openclaw.deniedReason", LowOr("deniedReason", "other")),
-];
+const TOOL_ERROR: &[SpanAttr] = &[a("openclaw.errorCategory", LowOr("errorCategory", "other")), a("openclaw.errorCode", Low("errorCode"))];
+const TOOL_BLOCKED: &[SpanAttr] = &[a("openclaw.outcome", Const("blocked")), a("openclaw.deniedReason", LowOr("deniedReason", "other"))];
 const EXEC: &[SpanAttr] = &[
     a("openclaw.exec.target", Text("target")),
     a("openclaw.exec.mode", Text("mode")),
@@ -264,17 +252,12 @@ const MESSAGE: &[SpanAttr] = &[
     a("openclaw.outcome", TextOr("outcome", "unknown")),
     a("openclaw.reason", Low("reason")),
 ];
-const DELIVERY: &[SpanAttr] = &[
-    a("openclaw.channel", LowOr("channel", "unknown")),
-    a("openclaw.delivery.kind", LowOr("deliveryKind", "other")),
-];
+const DELIVERY: &[SpanAttr] =
+    &[a("openclaw.channel", LowOr("channel", "unknown")), a("openclaw.delivery.kind", LowOr("deliveryKind", "other"))];
 const DELIVERY_DONE: &[SpanAttr] = &[a("openclaw.outcome", Const("completed")), a("openclaw.delivery.result_count", Int("resultCount"))];
 const DELIVERY_ERROR: &[SpanAttr] = &[a("openclaw.outcome", Const("error")), a("openclaw.errorCategory", LowOr("errorCategory", "other"))];
-const STUCK: &[SpanAttr] = &[
-    a("openclaw.state", Text("state")),
-    a("openclaw.queueDepth", IntOr0("queueDepth")),
-    a("openclaw.ageMs", Int("ageMs")),
-];
+const STUCK: &[SpanAttr] =
+    &[a("openclaw.state", Text("state")), a("openclaw.queueDepth", IntOr0("queueDepth")), a("openclaw.ageMs", Int("ageMs"))];
 const CONTEXT: &[SpanAttr] = &[
     a("openclaw.context.message_count", Int("messageCount")),
     a("openclaw.context.history_text_chars", Int("historyTextChars")),
@@ -384,10 +367,18 @@ pub const SPANS: &[SpanSpec] = &[
     tool("tool.execution.completed", &[TOOL, RUN_ATTRS]),
     always_error(tool("tool.execution.error", &[TOOL, TOOL_ERROR, RUN_ATTRS]), Msg::FieldOr("errorCategory", "")),
     instant(tool("tool.execution.blocked", &[TOOL, TOOL_BLOCKED, RUN_ATTRS])),
-    error_when(span("openclaw.exec", "exec.process.completed", Child, &[EXEC]), When::Is("outcome", &["failed"]), Msg::FieldOr("failureKind", "")),
+    error_when(
+        span("openclaw.exec", "exec.process.completed", Child, &[EXEC]),
+        When::Is("outcome", &["failed"]),
+        Msg::FieldOr("failureKind", ""),
+    ),
     span("openclaw.webhook.processed", "webhook.processed", Child, &[WEBHOOK]),
     always_error(instant(span("openclaw.webhook.error", "webhook.error", Child, &[WEBHOOK, WEBHOOK_ERROR])), Msg::FieldOr("error", "")),
-    error_when(span("openclaw.message.processed", "message.processed", Own, &[MESSAGE]), When::Is("outcome", &["error"]), Msg::FieldOr("error", "")),
+    error_when(
+        span("openclaw.message.processed", "message.processed", Own, &[MESSAGE]),
+        When::Is("outcome", &["error"]),
+        Msg::FieldOr("error", ""),
+    ),
     span("openclaw.message.delivery", "message.delivery.completed", Child, &[DELIVERY, DELIVERY_DONE]),
     always_error(
         span("openclaw.message.delivery", "message.delivery.error", Child, &[DELIVERY, DELIVERY_ERROR]),
@@ -466,11 +457,7 @@ pub fn render_markdown() -> String {
         if let Some((name, attr)) = s.span_event {
             extra = format!("; span event `{name}` with `{}`", attr.key);
         }
-        out.push_str(&format!(
-            "| `{}` | {event} | {kind} | {ids} | {gate} | {}{extra} | {status} |\n",
-            s.name,
-            attrs.join(", ")
-        ));
+        out.push_str(&format!("| `{}` | {event} | {kind} | {ids} | {gate} | {}{extra} | {status} |\n", s.name, attrs.join(", ")));
     }
     out
 }

@@ -208,11 +208,7 @@ impl Tracer {
             Msg::None => String::new(),
             Msg::Const(c) => c.to_string(),
             Msg::FieldOr(f, fallback) => nonempty(ev.text(f)?).map_or_else(|| fallback.to_string(), |v| bounded_text(v.trim())),
-            Msg::DetectorAction => format!(
-                "{}:{}",
-                ev.text("detector")?.unwrap_or_default(),
-                ev.text("action")?.unwrap_or_default()
-            ),
+            Msg::DetectorAction => format!("{}:{}", ev.text("detector")?.unwrap_or_default(), ev.text("action")?.unwrap_or_default()),
             Msg::Joined(f) => ev.strings(f)?.map(|v| v.join(":")).unwrap_or_default(),
         })
     }
@@ -490,7 +486,10 @@ mod tests {
 
     #[test]
     fn credentials_are_masked_in_free_text() {
-        assert_eq!(bounded_text("failed: Bearer sk-abc123 and key ghp_0123456789abcdefABCDEF0123"), "failed: Bearer [redacted] and key [redacted]");
+        assert_eq!(
+            bounded_text("failed: Bearer sk-abc123 and key ghp_0123456789abcdefABCDEF0123"),
+            "failed: Bearer [redacted] and key [redacted]"
+        );
         assert_eq!(bounded_text(&"x".repeat(400)).len(), MAX_TEXT);
     }
 }

@@ -143,11 +143,38 @@ function otelEnv() {
   return out;
 }
 
-function safeJson(value) {
+/**
+ * The config as plain JSON data, one bad value at a time: a BigInt becomes a number (or a
+ * string when it does not fit), a cycle, function or throwing getter is left out and named in
+ * `skipped`, and lone surrogates become U+FFFD. Nothing here can throw.
+ */
+export function plainConfig(value, where = "diagnostics", skipped = [], seen = new Set(), depth = 0) {
   try {
-    return JSON.stringify(value ?? null) ?? "null";
+    if (typeof value === "string") return value.toWellFormed?.() ?? value;
+    if (typeof value === "bigint") return Number.isSafeInteger(Number(value)) ? Number(value) : String(value);
+    if (value === null || typeof value === "number" || typeof value === "boolean") return value;
+    if (typeof value !== "object" || seen.has(value) || depth > 32) {
+      if (value !== undefined) skipped.push(where);
+      return undefined;
+    }
+    seen.add(value);
+    const out = Array.isArray(value) ? [] : {};
+    for (const key of Object.keys(value)) {
+      let v;
+      try {
+        v = value[key];
+      } catch {
+        skipped.push(`${where}.${key}`);
+        continue;
+      }
+      const plain = plainConfig(v, `${where}.${key}`, skipped, seen, depth + 1);
+      if (plain !== undefined) out[Array.isArray(value) ? out.length : key.toWellFormed?.() ?? key] = plain;
+    }
+    seen.delete(value);
+    return out;
   } catch {
-    return "null";
+    skipped.push(where);
+    return undefined;
   }
 }
 
@@ -197,8 +224,13 @@ async function startGeneration(ctx, host) {
     return;
   }
   const subscription = await resolveSubscription();
+  const skipped = [];
+  const diagnostics = plainConfig(ctx?.config?.diagnostics, "diagnostics", skipped);
+  for (const where of skipped) {
+    logTo(logger, "warn", `diagnostics-otel: ${where} could not be read as JSON (a cycle, a function or a getter that throws); using its default`);
+  }
   const generation = new native.NativeGeneration(
-    safeJson(ctx?.config?.diagnostics),
+    JSON.stringify(diagnostics ?? null),
     JSON.stringify(otelEnv()),
     JSON.stringify({ openclawVersion: host.version, subscription: subscription?.name ?? "", fileLog: fileLogSource(ctx, subscription) }),
   );

@@ -132,3 +132,48 @@ test("the recording queue is bounded in bytes: an oversized backlog is dropped a
     await receiver.stop();
   }
 });
+
+test("one bad config value costs only itself: BigInt, cycles, throwing getters, lone surrogates", async () => {
+  const receiver = await startReceiver();
+  const host = await makeHost();
+  const logger = makeLogger();
+  try {
+    const otel = { enabled: true, endpoint: receiver.httpBase, flushIntervalMs: 60000n, serviceName: "gw\ud800" };
+    otel.loop = otel;
+    Object.defineProperty(otel, "headers", { enumerable: true, get() { throw new Error("secret store offline"); } });
+    const [service] = register(host.plugin);
+    await service.start(ctxFor(otel, { logger }));
+    host.bus.emit(good, { trusted: false });
+    assert.equal((await host.plugin.flush(5000)).ok, true);
+    await service.stop();
+    const warns = logger.lines.filter((l) => l.level === "warn").map((l) => l.message);
+    assert.ok(warns.some((m) => /diagnostics\.otel\.loop could not be read/.test(m)), warns.join("\n"));
+    assert.ok(warns.some((m) => /diagnostics\.otel\.headers could not be read/.test(m)), warns.join("\n"));
+    assert.ok(warns.every((m) => !m.includes("secret store")), "a getter's error text is not echoed");
+    const m = latest(receiver.requests, "openclaw.message.queued");
+    assert.equal(pointWith(m, { "openclaw.channel": "webchat" })?.value, 1);
+    assert.equal(m.resource["service.name"], "gw\ufffd", "the lone surrogate became U+FFFD, the rest of the config stayed");
+    assert.ok(logger.lines.some((l) => l.level === "info" && /every 60s/.test(l.message)), "the BigInt interval was read as a number");
+  } finally {
+    await receiver.stop();
+    host.cleanup();
+  }
+});
+
+test("a lone surrogate in an event field costs one character, not the event", async () => {
+  const receiver = await startReceiver();
+  const host = await makeHost();
+  try {
+    const [service] = register(host.plugin);
+    await service.start(ctxFor({ enabled: true, endpoint: receiver.httpBase, flushIntervalMs: 60000 }));
+    // What JS truncation leaves of "✅ done 😀": half an emoji at the end of an unrelated field.
+    host.bus.emit({ ...good, reason: "done \ud83d" }, { trusted: false });
+    assert.equal((await host.plugin.flush(5000)).ok, true);
+    assert.equal(host.plugin.status().malformed, 0);
+    await service.stop();
+    assert.equal(pointWith(latest(receiver.requests, "openclaw.message.queued"), { "openclaw.channel": "webchat" })?.value, 1);
+  } finally {
+    await receiver.stop();
+    host.cleanup();
+  }
+});

@@ -484,18 +484,31 @@ fn resolve_protocol(cx: &mut Ctx, signal: Signal) -> Protocol {
     Protocol::HttpProtobuf
 }
 
-/// An http(s) URL with a host; the problem otherwise.
-fn check_url(url: &str) -> Result<(), &'static str> {
-    let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://")).ok_or("it does not start with http:// or https://")?;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = authority.rsplit('@').next().unwrap_or("");
-    if host.is_empty() || host.starts_with(':') {
-        return Err("it has no host");
+/// An http(s) URL with a host and a usable port, with its scheme lower-cased; the problem
+/// otherwise (never the URL itself: it may carry credentials).
+fn check_url(url: &str) -> Result<String, String> {
+    let (scheme, rest) = url.split_once("://").ok_or("it does not start with http:// or https://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return Err("it does not start with http:// or https://".into());
     }
     if url.chars().any(char::is_whitespace) {
-        return Err("it contains whitespace");
+        return Err("it contains whitespace".into());
     }
-    Ok(())
+    let normalized = format!("{scheme}://{rest}");
+    let uri = normalized.parse::<http::Uri>().map_err(|e| format!("{e}"))?;
+    let authority = uri.authority().ok_or("it has no host")?;
+    if authority.host().is_empty() {
+        return Err("it has no host".into());
+    }
+    // http::Uri keeps a port it cannot read as u16 (e.g. 99999) as text without a number.
+    let port_text = authority.as_str().rsplit_once(':').map(|(_, p)| p).filter(|p| !p.ends_with(']'));
+    match (port_text, authority.port_u16()) {
+        (Some(p), None) if !p.is_empty() => return Err("its port is not a number from 1 to 65535".into()),
+        (_, Some(0)) => return Err("its port is 0".into()),
+        _ => {}
+    }
+    Ok(normalized)
 }
 
 /// A shared base endpoint becomes a signal's URL: `/v1/<signal>` is appended, and a base that
@@ -530,11 +543,14 @@ fn resolve_url(cx: &mut Ctx, protocol: Protocol, signal: Signal) -> (String, boo
     let candidates = exact.into_iter().map(|(k, v)| (k, v, true)).chain(bases.into_iter().map(|(k, v)| (k, v, false)));
     let default_base = if protocol == Protocol::Grpc { DEFAULT_GRPC_ENDPOINT } else { DEFAULT_HTTP_ENDPOINT };
     for (key, value, is_exact) in candidates {
-        let Some(url) = value else { continue };
-        if let Err(problem) = check_url(&url) {
-            cx.warn(format!("{key} \"{}\" is not a usable URL ({problem}); trying the next setting", redact_url(&url)));
-            continue;
-        }
+        let Some(raw) = value else { continue };
+        let url = match check_url(raw.trim()) {
+            Ok(url) => url,
+            Err(problem) => {
+                cx.warn(format!("{key} \"{}\" is not a usable URL ({problem}); trying the next setting", redact_url(&raw)));
+                continue;
+            }
+        };
         let url = if is_exact { url } else { url_from_base(&url, protocol, signal) };
         return (url, false);
     }
@@ -599,6 +615,18 @@ fn parse_pairs(cx: &mut Ctx, source: &str, raw: &str, what: &str) -> Vec<(String
     out
 }
 
+/// A malformed name may be a credential split at a base64 '=' (`Authorization: Basic ab=`): it is
+/// reported by where it stands, never echoed.
+fn header_name_ok(cx: &mut Ctx, name: &str, at: &str) -> bool {
+    let ok = valid_header_name(name);
+    if !ok {
+        cx.warn(format!(
+            "{at} has no valid HTTP header name (write name=value pairs, comma-separated, with values percent-encoded, a space as %20); skipping it"
+        ));
+    }
+    ok
+}
+
 /// Headers: OTEL_EXPORTER_OTLP_HEADERS, overridden by OTEL_EXPORTER_OTLP_<SIGNAL>_HEADERS,
 /// overridden by config `headers`. Names are lower-cased; values are never logged.
 fn resolve_headers(cx: &mut Ctx, signal: Signal) -> Vec<(String, String)> {
@@ -606,23 +634,25 @@ fn resolve_headers(cx: &mut Ctx, signal: Signal) -> Vec<(String, String)> {
     let per_signal = format!("OTEL_EXPORTER_OTLP_{}_HEADERS", signal.env_infix());
     for key in ["OTEL_EXPORTER_OTLP_HEADERS", per_signal.as_str()] {
         if let Some(raw) = cx.env(key).map(str::to_string) {
-            for (k, v) in parse_pairs(cx, key, &raw, "header") {
-                merged.insert(k.to_ascii_lowercase(), v);
+            for (i, (k, v)) in parse_pairs(cx, key, &raw, "header").into_iter().enumerate() {
+                if header_name_ok(cx, &k, &format!("{key} entry #{}", i + 1)) {
+                    merged.insert(k.to_ascii_lowercase(), v);
+                }
             }
         }
     }
     match cx.otel.get("headers") {
         None | Some(Value::Null) => {}
         Some(Value::Object(map)) => {
-            for (k, v) in map {
+            for (i, (k, v)) in map.iter().enumerate() {
+                let at = format!("diagnostics.otel.headers entry #{}", i + 1);
                 match v {
                     Value::String(s) => {
-                        merged.insert(k.trim().to_ascii_lowercase(), s.clone());
+                        if header_name_ok(cx, k.trim(), &at) {
+                            merged.insert(k.trim().to_ascii_lowercase(), s.clone());
+                        }
                     }
-                    other => cx.warn(format!(
-                        "diagnostics.otel.headers[\"{k}\"] must be a string, got {}; skipping that header",
-                        type_name(other)
-                    )),
+                    other => cx.warn(format!("{at}: a header value must be a string, got {}; skipping that header", type_name(other))),
                 }
             }
         }
@@ -633,9 +663,7 @@ fn resolve_headers(cx: &mut Ctx, signal: Signal) -> Vec<(String, String)> {
     }
     let mut out = Vec::new();
     for (k, v) in merged {
-        if !valid_header_name(&k) {
-            cx.warn(format!("header name \"{k}\" is not a valid HTTP header name; skipping it"));
-        } else if !valid_header_value(&v) {
+        if !valid_header_value(&v) {
             cx.warn(format!("header \"{k}\" has a value with control characters; skipping it"));
         } else {
             out.push((k, v));
@@ -823,6 +851,29 @@ mod tests {
     }
 
     #[test]
+    fn endpoints_are_fully_checked_at_config_time() {
+        for (bad, why) in [
+            ("http://[::1", "invalid"),
+            ("http://collector:99999", "port"),
+            ("http://collector:-1", "port"),
+            ("http://collector:abc", "port"),
+            ("http://collector:0", "port is 0"),
+            ("ftp://collector", "http://"),
+            ("http://user:PASSWORD@%zz:1", "invalid"),
+        ] {
+            let (s, w) = enabled(json!({"enabled": true, "endpoint": bad}), &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://env:4318")]);
+            assert_eq!(s.metrics_url, "http://env:4318/v1/metrics", "{bad}");
+            assert_eq!(w.len(), 1, "{bad}: {w:?}");
+            assert!(w[0].contains("diagnostics.otel.endpoint") && w[0].contains(why), "{bad}: {w:?}");
+            assert!(!w[0].contains("PASSWORD"), "{w:?}");
+        }
+        // Schemes are case-insensitive; an IPv6 literal with a port is fine.
+        let (s, w) = enabled(json!({"enabled": true, "endpoint": "HTTP://[::1]:4318"}), &[]);
+        assert_eq!(s.metrics_url, "http://[::1]:4318/v1/metrics", "{w:?}");
+        assert!(w.is_empty(), "{w:?}");
+    }
+
+    #[test]
     fn protocol_priority_and_fallback() {
         let (s, _) = enabled(
             json!({"enabled": true, "endpoint": "http://x"}),
@@ -848,6 +899,22 @@ mod tests {
         assert_eq!(w.len(), 2, "{w:?}");
         for m in &w {
             assert!(!m.contains("s3cret") && !m.contains("env-secret") && !m.contains("zzz"), "{m}");
+        }
+    }
+
+    #[test]
+    fn a_credential_split_into_a_header_name_is_reported_by_position() {
+        // `Authorization: Basic <b64>=` splits at the base64 '=': the "name" is the credential.
+        let (s, w) = enabled(
+            json!({"enabled": true, "endpoint": "http://x", "headers": {"x-ok": "1", "Bad Name dXNlcjpwYXNzd29yZA": "v"}}),
+            &[("OTEL_EXPORTER_OTLP_HEADERS", "x-tenant=a,Authorization: Basic dXNlcjpwYXNzd29yZA==")],
+        );
+        assert_eq!(s.headers, vec![("x-ok".to_string(), "1".to_string()), ("x-tenant".to_string(), "a".to_string())]);
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].contains("OTEL_EXPORTER_OTLP_HEADERS entry #2"), "{w:?}");
+        assert!(w[1].contains("diagnostics.otel.headers entry #1"), "{w:?}");
+        for m in &w {
+            assert!(!m.contains("dXNlcjpwYXNzd29yZA") && !m.contains("Basic"), "{m}");
         }
     }
 

@@ -15,7 +15,16 @@ pub struct Event {
 pub struct Malformed(pub String);
 
 pub fn parse(json: &str) -> Result<Event, Malformed> {
-    match serde_json::from_str::<Value>(json) {
+    let parsed = match serde_json::from_str::<Value>(json) {
+        // JS truncation can cut an emoji in half; JSON.stringify then writes a lone `\udXXX`,
+        // which serde_json refuses. Only that one character is lost, not the event.
+        Err(e) if json.contains("\\ud") || json.contains("\\uD") => match without_lone_surrogates(json) {
+            Some(fixed) => serde_json::from_str::<Value>(&fixed).map_err(|_| e),
+            None => Err(e),
+        },
+        other => other,
+    };
+    match parsed {
         Ok(Value::Object(fields)) => match fields.get("type") {
             Some(Value::String(_)) => Ok(Event { fields }),
             Some(_) => Err(Malformed("`type` is not a string".into())),
@@ -24,6 +33,49 @@ pub fn parse(json: &str) -> Result<Event, Malformed> {
         Ok(_) => Err(Malformed("not an object".into())),
         Err(e) => Err(Malformed(format!("invalid JSON ({:?} at column {})", e.classify(), e.column()))),
     }
+}
+
+/// `json` with every `\uD800`-`\uDFFF` escape that is not half of a valid pair replaced by
+/// `\uFFFD`; None when there is none (the JSON is broken some other way).
+fn without_lone_surrogates(json: &str) -> Option<String> {
+    let b = json.as_bytes();
+    let hex_at = |i: usize| -> Option<u32> { json.get(i + 2..i + 6).and_then(|h| u32::from_str_radix(h, 16).ok()) };
+    let mut out = String::with_capacity(json.len());
+    let mut last = 0;
+    let mut changed = false;
+    let mut i = 0;
+    while i + 6 <= b.len() {
+        // An escape starts at an odd run of backslashes; `\\ud800` is a literal backslash.
+        if b[i] == b'\\' && b[i + 1] == b'\\' {
+            i += 2;
+            continue;
+        }
+        if b[i] == b'\\' && b[i + 1] == b'u' {
+            if let Some(cp) = hex_at(i) {
+                let pair_low = (0xD800..0xDC00).contains(&cp)
+                    && b.get(i + 6) == Some(&b'\\')
+                    && b.get(i + 7) == Some(&b'u')
+                    && hex_at(i + 6).is_some_and(|lo| (0xDC00..0xE000).contains(&lo));
+                if pair_low {
+                    i += 12;
+                    continue;
+                }
+                if (0xD800..0xE000).contains(&cp) {
+                    out.push_str(&json[last..i]);
+                    out.push_str("\\ufffd");
+                    last = i + 6;
+                    changed = true;
+                }
+            }
+            i += 6;
+            continue;
+        }
+        i += 1;
+    }
+    changed.then(|| {
+        out.push_str(&json[last..]);
+        out
+    })
 }
 
 impl Event {
@@ -120,6 +172,20 @@ mod tests {
         assert!(e.num("s").is_err());
         assert_eq!(e.text("channel"), Ok(Some("webchat".into())));
         assert!(e.text("usage").is_err());
+    }
+
+    #[test]
+    fn a_lone_surrogate_costs_one_character_not_the_event() {
+        // What JSON.stringify writes for a string cut in the middle of an emoji.
+        let e =
+            parse(r#"{"type":"message.processed","channel":"webchat","error":"cut \ud83d","ok":"\ud83d\ude00","lit":"\\ud800"}"#).unwrap();
+        assert_eq!(e.text("channel"), Ok(Some("webchat".into())));
+        assert_eq!(e.text("error"), Ok(Some("cut \u{fffd}".into())));
+        assert_eq!(e.text("ok"), Ok(Some("\u{1f600}".into())), "a valid pair stays");
+        assert_eq!(e.text("lit"), Ok(Some("\\ud800".into())), "an escaped backslash is not an escape");
+        let e = parse(r#"{"type":"x","a":"\udc00\ud800x"}"#).unwrap();
+        assert_eq!(e.text("a"), Ok(Some("\u{fffd}\u{fffd}x".into())));
+        assert!(parse(r#"{"type":"x","a":"\ud800"#).is_err(), "still broken JSON");
     }
 
     #[test]

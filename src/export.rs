@@ -5,6 +5,7 @@
 use crate::batch::Sink;
 use crate::config::{redact_url, Compression, Endpoint, Level, Protocol, Signal};
 use crate::health::{categorize, unix_ms, Logs, RateLimited};
+use crate::policy::printable;
 use opentelemetry::KeyValue;
 use opentelemetry_otlp::{RetryPolicy, WithExportConfig, WithHttpConfig, WithTonicConfig};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
@@ -133,7 +134,9 @@ impl Reporter {
                 };
                 let category = categorize(&text);
                 self.report_failure(h.signal, category);
-                let detail: String = if h.raw_url.is_empty() { text } else { text.replace(&h.raw_url, dest) }.chars().take(300).collect();
+                let detail = printable(
+                    &if h.raw_url.is_empty() { text } else { text.replace(&h.raw_url, dest) }.chars().take(300).collect::<String>(),
+                );
                 if let Ok(mut last) = h.last_error.lock() {
                     *last = Some(format!("{category}: {detail}"));
                 }

@@ -2,6 +2,7 @@
 //! the host's logger, counters for the status view, and the rate limits on repeated warnings.
 
 use crate::config::Level;
+use crate::policy::printable;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Mutex;
@@ -17,7 +18,9 @@ pub struct Logs {
 }
 
 impl Logs {
+    /// Every line the plugin prints passes here, through the redaction funnel.
     pub fn push(&self, level: Level, msg: String) {
+        let msg = printable(&msg);
         let Ok(mut q) = self.lines.lock() else { return };
         if q.len() >= MAX_LINES {
             q.pop_front();

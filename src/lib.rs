@@ -13,6 +13,7 @@ pub mod filelog;
 pub mod health;
 pub mod logs;
 pub mod pipeline;
+pub mod policy;
 pub mod record;
 pub mod span_catalog;
 pub mod spans;

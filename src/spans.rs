@@ -10,6 +10,7 @@
 use crate::attributes::{lane, low_cardinality, UNKNOWN};
 use crate::config::Sampling;
 use crate::event::{Event, Malformed};
+use crate::policy::bounded_text;
 use crate::record::{gen_ai_operation, holds, Trust};
 use crate::span_catalog::{Ids, Kind, Msg, SpanAttr, SpanSpec, Src, Status, SPANS};
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceFlags, TraceId, TraceState};
@@ -24,7 +25,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// two spans with one id (the later one becomes a child instead).
 const RECENT_IDS: usize = 8192;
 /// Free text (error messages) is cut to this many characters.
-const MAX_TEXT: usize = 256;
 
 /// A valid W3C trace context from an event's `trace` object.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -137,29 +137,6 @@ pub fn ratio_keeps(trace_id: TraceId, ratio: f64) -> bool {
 pub fn session_hash(salt: &str, key: &str) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, format!("{salt}\u{0}{key}").as_bytes());
     digest.as_ref().iter().take(8).map(|b| format!("{b:02x}")).collect()
-}
-
-/// Up to `MAX_TEXT` characters, with anything that looks like a credential masked.
-pub fn bounded_text(v: &str) -> String {
-    // Most values (providers, models, channels, outcomes) are short and plain.
-    if v.len() < 24 && !v.contains("sk-") {
-        return v.to_string();
-    }
-    let cut: String = v.chars().take(MAX_TEXT).collect();
-    cut.split_inclusive(char::is_whitespace)
-        .map(|w| {
-            let core = w.trim_end();
-            let secretish = core.len() >= 24
-                && core.chars().any(|c| c.is_ascii_digit())
-                && core.chars().any(|c| c.is_ascii_alphabetic())
-                && core.chars().all(|c| c.is_ascii_alphanumeric() || "-_.=+/:".contains(c));
-            if secretish || core.starts_with("sk-") {
-                format!("[redacted]{}", &w[core.len()..])
-            } else {
-                w.to_string()
-            }
-        })
-        .collect()
 }
 
 /// `usage.promptTokens`, else the sum of the input parts that are present.
@@ -482,14 +459,5 @@ mod tests {
         assert_eq!(attr(&s, "gen_ai.provider.name").as_deref(), Some("openai"));
         assert_eq!(attr(&s, "openclaw.session.hash"), Some(session_hash("pepper", "agent:main:main")));
         assert_eq!(session_hash("pepper", "agent:main:main").len(), 16);
-    }
-
-    #[test]
-    fn credentials_are_masked_in_free_text() {
-        assert_eq!(
-            bounded_text("failed: Bearer sk-abc123 and key ghp_0123456789abcdefABCDEF0123"),
-            "failed: Bearer [redacted] and key [redacted]"
-        );
-        assert_eq!(bounded_text(&"x".repeat(400)).len(), MAX_TEXT);
     }
 }

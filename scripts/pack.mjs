@@ -2,7 +2,7 @@
 // Packs what a release publishes, into a folder:
 //   - the main package: no binary, the platform packages as optionalDependencies (the registry
 //     path: npm picks the one platform package that fits);
-//   - each npm/<platform> package whose .node has been built (copied in from the repo root);
+//   - each npm/<platform> package that has a binary (this machine's build from the repo root);
 //   - a bundle: the main package with this machine's .node beside index.js and no
 //     optionalDependencies, for installs without a registry (a ClawHub-style tarball, or
 //     unpacking into the extensions dir).
@@ -33,16 +33,25 @@ export function packMain(out) {
   return tarball;
 }
 
-/** Each platform package whose binary exists in the repo root (or in npm/<platform>/). */
+/**
+ * Each platform package that has a binary: this machine's fresh build from the repo root, else
+ * one already in npm/<platform>/ (a cross build). Staged in a temp dir, so npm/ is never touched.
+ */
 export function packPlatforms(out) {
   const { platforms } = readRelease();
   const packed = {};
   for (const platform of platforms) {
     const dir = path.join(ROOT, "npm", platform);
-    const built = path.join(ROOT, BINARY(platform));
-    if (fs.existsSync(built)) fs.copyFileSync(built, path.join(dir, BINARY(platform)));
-    if (!fs.existsSync(path.join(dir, BINARY(platform)))) continue;
-    packed[platform] = npmPack(dir, out);
+    const binary = [path.join(ROOT, BINARY(platform)), path.join(dir, BINARY(platform))].find((f) => fs.existsSync(f));
+    if (!binary) continue;
+    const stage = fs.mkdtempSync(path.join(os.tmpdir(), `diagnostics-otel-${platform}-`));
+    try {
+      for (const f of fs.readdirSync(dir).filter((f) => !f.endsWith(".node"))) fs.copyFileSync(path.join(dir, f), path.join(stage, f));
+      fs.copyFileSync(binary, path.join(stage, BINARY(platform)));
+      packed[platform] = npmPack(stage, out);
+    } finally {
+      fs.rmSync(stage, { recursive: true, force: true });
+    }
   }
   return packed;
 }

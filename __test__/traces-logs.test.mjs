@@ -209,3 +209,21 @@ describe("trace and log options", () => {
     }
   });
 });
+
+test("log.record attributes: secrets, personal data and ids never leave; the rest does", async () => {
+  const attributes = {
+    subsystem: "gateway/ws", password: "hunter2", cookie: "sid=abc", userId: "u-42", email: "a@example.com",
+    phone: "+15550100", upstreamRequestId: "req_abc", apiKey: "k", sessionKey: "agent:main:main", lane: "main",
+  };
+  const evt = { type: "log.record", level: "WARN", message: "m", attributes, seq: 1, ts: Date.now() };
+  const run = await runOnce({ otel: { logs: true }, recorded: [{ evt, meta: { trusted: false } }] });
+  const [l] = logsOf(run.requests);
+  assert.ok(l, "the record was exported");
+  assert.equal(l.attrs["openclaw.subsystem"], "gateway/ws");
+  assert.equal(l.attrs["openclaw.lane"], "main");
+  for (const k of ["password", "cookie", "userId", "email", "phone", "upstreamRequestId", "apiKey", "sessionKey"]) {
+    assert.equal(l.attrs[`openclaw.${k}`], undefined, k);
+  }
+  const wire = JSON.stringify(run.requests.filter((r) => r.path === "/v1/logs"));
+  for (const v of ["hunter2", "sid=abc", "u-42", "a@example.com", "+15550100", "req_abc", "agent:main:main"]) assert.ok(!wire.includes(v), v);
+});

@@ -7,7 +7,7 @@ use crate::attributes::{low_cardinality, UNKNOWN};
 use crate::config::LogSettings;
 use crate::event::{Event, Malformed};
 use crate::export::LogItem;
-use crate::policy::bounded_text;
+use crate::policy::{bounded_text, is_withheld_key};
 use crate::record::Trust;
 use crate::spans::trace_ctx;
 use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, LoggerProvider as _, Severity};
@@ -19,30 +19,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// Attributes per record, as the official plugin bounds them.
 const MAX_ATTRIBUTES: usize = 64;
 const MAX_BODY: usize = 4096;
-/// Event attributes that would name a session, run or message never leave the process.
-const ID_KEYS: &[&str] = &[
-    "callId",
-    "call_id",
-    "chatId",
-    "chat_id",
-    "messageId",
-    "message_id",
-    "runId",
-    "run_id",
-    "sessionId",
-    "session_id",
-    "sessionKey",
-    "session_key",
-    "toolCallId",
-    "tool_call_id",
-    "traceId",
-    "trace_id",
-    "spanId",
-    "span_id",
-    "parentSpanId",
-    "parent_span_id",
-];
-
 fn severity(level: &str) -> (&'static str, Severity) {
     match level.to_ascii_uppercase().as_str() {
         "TRACE" => ("TRACE", Severity::Trace),
@@ -159,7 +135,7 @@ impl LogMapper {
         if let Some(Value::Object(map)) = ev.get("attributes") {
             for (k, v) in map {
                 let k = k.trim();
-                if valid_key(k, 64) && !ID_KEYS.contains(&k) {
+                if valid_key(k, 64) && !is_withheld_key(k) {
                     attrs.put(format!("openclaw.{k}"), v);
                 }
             }
@@ -209,7 +185,7 @@ impl LogMapper {
         }
         if let Some(Value::Object(map)) = ev.get("attributes") {
             for (k, v) in map {
-                if valid_key(k, 64) {
+                if valid_key(k, 64) && !is_withheld_key(k) {
                     let v = match v {
                         Value::String(s) => Value::String(low_cardinality(Some(s), UNKNOWN)),
                         other => other.clone(),

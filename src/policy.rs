@@ -64,6 +64,44 @@ fn needs_masking(v: &str) -> bool {
     v.contains("sk-") || v.contains('@') || v.contains('=') || v.contains(':')
 }
 
+/// Attribute keys that never leave the process: ids that would name a session, run, message,
+/// user or upstream request, and personal data. Compared on lower-cased letters and digits, so
+/// `sessionKey`, `session_key` and `session-key` are one key.
+const WITHHELD_KEYS: &[&str] = &[
+    "callid",
+    "chatid",
+    "messageid",
+    "runid",
+    "sessionid",
+    "sessionkey",
+    "toolcallid",
+    "traceid",
+    "spanid",
+    "parentspanid",
+    "requestid",
+    "upstreamrequestid",
+    "userid",
+    "accountid",
+    "senderid",
+    "email",
+    "emailaddress",
+    "phone",
+    "phonenumber",
+    "mobile",
+    "username",
+    "fullname",
+    "ip",
+    "ipaddress",
+    "clientip",
+    "address",
+];
+
+/// True when an attribute with this key must be dropped: an id, personal data, or a secret.
+pub fn is_withheld_key(key: &str) -> bool {
+    let letters: String = key.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).collect();
+    WITHHELD_KEYS.contains(&letters.as_str()) || is_sensitive_key(key)
+}
+
 /// True when a key (of an attribute, a header, a `k=v` pair) names a secret or personal data.
 pub fn is_sensitive_key(key: &str) -> bool {
     let letters: String = key.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).collect();
@@ -183,6 +221,28 @@ mod tests {
         let long = printable(&"y".repeat(1_000_000));
         assert!(long.len() < MAX_LINE + 40, "{}", long.len());
         assert!(long.ends_with("(999000 more characters)"), "{}", &long[long.len() - 40..]);
+    }
+
+    #[test]
+    fn withheld_attribute_keys() {
+        for k in [
+            "sessionKey",
+            "session_key",
+            "runId",
+            "upstreamRequestId",
+            "userId",
+            "email",
+            "phone",
+            "password",
+            "cookie",
+            "apiKey",
+            "chatId",
+        ] {
+            assert!(is_withheld_key(k), "{k}");
+        }
+        for k in ["channel", "provider", "model", "durationMs", "outcome", "subsystem", "lane"] {
+            assert!(!is_withheld_key(k), "{k}");
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Fetches what the end-to-end runs need into .cache/e2e, from the package registries only:
-// Node 22 and 24 (npm tarballs), openclaw 2026.2.19 and 2026.9.6 (npm), Python deps (PyPI).
+// Node 22 and 24 (npm tarballs), openclaw 2026.2.19 and 2026.9.6 (npm), verdaccio (npm, a local
+// registry for e2e/registry.test.mjs), Python deps (PyPI).
 // Idempotent: each phase leaves a stamp naming what it installed and is skipped when the stamp
 // matches, so a second run takes seconds. Runs with any Node >= 18.
 //   node e2e/setup.mjs [--only node,openclaw-2026.9.6,...]
@@ -164,10 +165,32 @@ export function officialBundle() {
   return "installed";
 }
 
+// A real npm registry on loopback for e2e/registry.test.mjs. Installed with the machine's npm,
+// run by lib/registry.mjs under the cached Node 24 (6.10 wants Node >= 22).
+export const VERDACCIO = { version: "6.10.4", node: NODES[24], dir: path.join(CACHE, "verdaccio") };
+export const verdaccioEntry = () => path.join(VERDACCIO.dir, "node_modules/verdaccio/bin/verdaccio");
+
+/** verdaccio into .cache/e2e/verdaccio with the machine's npm (pure JS: nothing compiles). */
+function installVerdaccio() {
+  const { version, dir } = VERDACCIO;
+  const manifest = { name: "e2e-verdaccio", private: true, dependencies: { verdaccio: version } };
+  const key = JSON.stringify(manifest);
+  if (stampOk(dir, key) && fs.existsSync(verdaccioEntry())) return "cached";
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify(manifest, null, 2) + "\n");
+  run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", "--ignore-scripts", "--engine-strict=false"], { cwd: dir });
+  const pkg = JSON.parse(fs.readFileSync(path.join(dir, "node_modules/verdaccio/package.json"), "utf8"));
+  if (pkg.version !== version) throw new Error(`installed verdaccio ${pkg.version}, wanted ${version}`);
+  writeStamp(dir, key);
+  return `verdaccio@${pkg.version}`;
+}
+
 export const PHASES = {
   [`node-${NODES[22]}`]: () => fetchNode(NODES[22]),
   [`node-${NODES[24]}`]: () => fetchNode(NODES[24]),
   ...Object.fromEntries(Object.keys(OPENCLAW).map((v) => [`openclaw-${v}`, () => installOpenclaw(v)])),
+  verdaccio: installVerdaccio,
   python: pythonDeps,
 };
 

@@ -6,7 +6,7 @@
 //   - a bundle: the main package with this machine's .node beside index.js and no
 //     optionalDependencies, for installs without a registry (a ClawHub-style tarball, or
 //     unpacking into the extensions dir).
-//   node scripts/pack.mjs [--out DIR] [--bundle-only]
+//   node scripts/pack.mjs [--out DIR] [--bundle-only | --main-only]
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -25,9 +25,31 @@ function listing(tarball) {
   return execFileSync("tar", ["tzf", tarball], { encoding: "utf8" }).split("\n").filter(Boolean);
 }
 
+/**
+ * A package.json as users get it: no scripts or devDependencies (npm resolves devDependencies
+ * even with --omit=dev, and a private registry may not have our build tools).
+ */
+function publishedManifest(main) {
+  const { devDependencies, scripts, ...manifest } = main;
+  return manifest;
+}
+
+/** Copies `files` and a package.json into a temp dir, packs it into `out`; returns the tarball. */
+function packStaged(out, manifest, files) {
+  const stage = fs.mkdtempSync(path.join(os.tmpdir(), "diagnostics-otel-pack-"));
+  try {
+    for (const f of files) if (fs.existsSync(path.join(ROOT, f))) fs.copyFileSync(path.join(ROOT, f), path.join(stage, f));
+    fs.writeFileSync(path.join(stage, "package.json"), JSON.stringify(manifest, null, 2) + "\n");
+    return npmPack(stage, out);
+  } finally {
+    fs.rmSync(stage, { recursive: true, force: true });
+  }
+}
+
 /** The main package as published: fails if a binary would ride along. */
 export function packMain(out) {
-  const tarball = npmPack(ROOT, out);
+  const { main } = readRelease();
+  const tarball = packStaged(out, publishedManifest(main), main.files);
   const stray = listing(tarball).filter((f) => f.endsWith(".node"));
   if (stray.length) throw new Error(`main package would carry ${stray.join(", ")}`);
   return tarball;
@@ -61,24 +83,19 @@ export function packBundle(out) {
   const { main } = readRelease();
   const binaries = fs.readdirSync(ROOT).filter((f) => /^diagnostics-otel\..+\.node$/.test(f));
   if (binaries.length === 0) throw new Error(`no diagnostics-otel.*.node in ${ROOT}: run \`npm run build\` first`);
-  const stage = fs.mkdtempSync(path.join(os.tmpdir(), "diagnostics-otel-bundle-"));
-  try {
-    for (const f of [...main.files.filter((f) => !f.includes("*")), ...binaries]) {
-      if (fs.existsSync(path.join(ROOT, f))) fs.copyFileSync(path.join(ROOT, f), path.join(stage, f));
-    }
-    const { optionalDependencies, devDependencies, scripts, ...manifest } = main;
-    manifest.files = [...main.files, ...binaries];
-    fs.writeFileSync(path.join(stage, "package.json"), JSON.stringify(manifest, null, 2) + "\n");
-    // Its own name: the main package's tarball would have the same one.
-    const tarball = npmPack(stage, out).replace(/\.tgz$/, "-bundle.tgz");
-    fs.renameSync(tarball.replace(/-bundle\.tgz$/, ".tgz"), tarball);
-    const want = ["package/index.js", "package/openclaw.plugin.json", ...binaries.map((b) => `package/${b}`)];
-    const have = listing(tarball);
-    for (const f of want) if (!have.includes(f)) throw new Error(`${tarball} lacks ${f}`);
-    return tarball;
-  } finally {
-    fs.rmSync(stage, { recursive: true, force: true });
+  const { optionalDependencies, ...manifest } = publishedManifest(main);
+  manifest.files = [...main.files, ...binaries];
+  // The binary is inside: OpenClaw 2026.9 must not wait for a platform package.
+  if (manifest.openclaw?.install) manifest.openclaw = { ...manifest.openclaw, install: { ...manifest.openclaw.install, requiredPlatformPackages: undefined } };
+  // Its own name: the main package's tarball would have the same one.
+  const packed = packStaged(out, manifest, manifest.files);
+  const tarball = packed.replace(/\.tgz$/, "-bundle.tgz");
+  fs.renameSync(packed, tarball);
+  const have = listing(tarball);
+  for (const f of ["package/index.js", "package/openclaw.plugin.json", ...binaries.map((b) => `package/${b}`)]) {
+    if (!have.includes(f)) throw new Error(`${tarball} lacks ${f}`);
   }
+  return tarball;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
@@ -86,6 +103,10 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const out = path.resolve(i > 0 ? process.argv[i + 1] : path.join(ROOT, "dist"));
   fs.mkdirSync(out, { recursive: true });
   try {
+    if (process.argv.includes("--main-only")) {
+      console.log(`main: ${packMain(out)}`);
+      process.exit(0);
+    }
     console.log(`bundle: ${packBundle(out)}`);
     if (!process.argv.includes("--bundle-only")) {
       console.log(`main: ${packMain(out)}`);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Keeps every version of the release in lockstep with package.json's: the per-platform packages
 // in npm/, the main package's optionalDependencies (exactly one per napi target, at exactly its
-// own version), and the crate. `--check` only reports drift (exit 1); `--set X` moves everything
+// own version, and named in openclaw.install.requiredPlatformPackages), and the crate. `--check` only reports drift (exit 1); `--set X` moves everything
 // to X first.
 //   node scripts/versions.mjs [--check | --set 1.2.3]
 import fs from "node:fs";
@@ -48,6 +48,11 @@ export function drift(root = ROOT) {
     if (have[name] !== want) out.push(`optionalDependencies.${name} is ${have[name] ?? "missing"}, want exactly ${want}`);
   }
   for (const name of Object.keys(have)) if (!(name in wanted)) out.push(`optionalDependencies.${name} names no napi target`);
+  // OpenClaw 2026.9 retries (then rolls back) an install that lost a platform package to npm.
+  const required = main.openclaw?.install?.requiredPlatformPackages ?? [];
+  if (JSON.stringify([...required].sort()) !== JSON.stringify(Object.keys(wanted).sort())) {
+    out.push("openclaw.install.requiredPlatformPackages must list exactly the platform packages");
+  }
   for (const p of packages) {
     if (!p.json) out.push(`npm/${p.platform}/package.json is missing (npx napi create-npm-dirs)`);
     else if (p.json.version !== v) out.push(`npm/${p.platform} version ${p.json.version} != ${v}`);
@@ -60,6 +65,7 @@ export function setVersion(v, root = ROOT) {
   const { main, packages } = readRelease(root);
   main.version = v;
   main.optionalDependencies = Object.fromEntries(packages.map((p) => [`${main.name}-${p.platform}`, v]));
+  main.openclaw = { ...main.openclaw, install: { ...main.openclaw?.install, requiredPlatformPackages: Object.keys(main.optionalDependencies) } };
   writeJson(path.join(root, "package.json"), main);
   for (const p of packages) {
     if (!p.json) continue;

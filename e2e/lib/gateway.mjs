@@ -155,6 +155,10 @@ export async function startGateway({
   log = () => {},
   // A host outside OPENCLAW (compare.test.mjs: 2026.4.15), shaped like an OPENCLAW entry.
   spec: extraSpec,
+  // install "registry" (registry.test.mjs): {url, npmEnv, install}. The CLI and every npm it
+  // runs get npm_config_registry=url plus npmEnv; `install({cli, env, dir, stateDir, configPath})`
+  // installs the plugin (the version's own way) and returns how.
+  registry,
 }) {
   const spec = extraSpec ?? OPENCLAW[version];
   if (!spec) throw new Error(`unknown OpenClaw version ${version}`);
@@ -188,6 +192,7 @@ export async function startGateway({
     NO_COLOR: "1",
     FORCE_COLOR: "0",
     [RUN_VAR]: runId,
+    ...(registry ? { npm_config_registry: registry.url, ...registry.npmEnv } : {}),
   };
   const node = path.join(nodeBin(spec.node), "node");
   const cli = (args, { timeoutMs = 120000 } = {}) => runCommand(node, [openclawEntry(version), ...args], { env, cwd: dir, timeoutMs });
@@ -199,6 +204,7 @@ export async function startGateway({
   const catalogRefresh = spec.catalogRefresh ?? version !== "2026.2.19";
   writeConfig(baseConfig({ version, port, token, logFile, catalogRefresh }));
   let installMethod;
+  let installMs;
   const extract = () => {
     const target = path.join(stateDir, "extensions", PLUGIN_ID);
     fs.mkdirSync(target, { recursive: true });
@@ -207,6 +213,12 @@ export async function startGateway({
   if (install === "none") {
     // compare.test.mjs: the host's bundled plugin of this id runs instead of ours.
     installMethod = "none (bundled plugin)";
+  } else if (install === "registry") {
+    // No fallback to the tarball: a failed install from the registry is what the test is about.
+    const t = Date.now();
+    installMethod = await registry.install({ cli, env, dir, stateDir, configPath });
+    installMs = Date.now() - t;
+    installMethod += ` from ${registry.url} (${installMs} ms)`;
   } else if (install === "cli") {
     const r = await cli(["plugins", "install", tarball, "--force", "--accept-capabilities"], { timeoutMs: 180000 });
     fs.writeFileSync(path.join(dir, "plugins-install.out"), `exit ${r.code} in ${r.ms} ms\n${r.stdout}\n--- stderr\n${r.stderr}`);
@@ -258,6 +270,7 @@ export async function startGateway({
     logFile,
     outFile,
     installMethod,
+    installMs,
     startedAt: t0,
     cli,
     pids: alive,

@@ -61,16 +61,20 @@ function collectSessionIds(value, out) {
  * token total matches the mock, stops the gateway, and returns everything the tests assert on.
  * Call `cleanup()` on the result; on error everything started is already stopped.
  */
-export async function runScenario({ version, turns, serviceName = "openclaw-e2e", flushIntervalMs = 1000, endpoint, label, log = () => {}, exportWaitMs = 30000 }) {
+export async function runScenario({ version, turns, serviceName = "openclaw-e2e", flushIntervalMs = 1000, endpoint, label, log = () => {}, exportWaitMs = 30000, install, registry }) {
   const started = [];
   const cleanup = async () => {
     for (const s of started.reverse()) await s().catch(() => {});
   };
   try {
-    // Always a fresh tarball: the lead may have rebuilt the binary since the last run.
-    const packDir = path.join(CACHE, "pack");
-    fs.rmSync(packDir, { recursive: true, force: true });
-    const tarball = packPlugin(packDir);
+    // Always a fresh tarball: the lead may have rebuilt the binary since the last run. None
+    // when the plugin comes from a registry (registry.test.mjs publishes its own).
+    let tarball;
+    if (install !== "registry") {
+      const packDir = path.join(CACHE, "pack");
+      fs.rmSync(packDir, { recursive: true, force: true });
+      tarball = packPlugin(packDir);
+    }
     const mock = await startMockModel();
     started.push(() => mock.stop());
     let receiver;
@@ -79,7 +83,7 @@ export async function runScenario({ version, turns, serviceName = "openclaw-e2e"
       started.push(() => receiver.stop());
     }
     const otel = { enabled: true, endpoint: endpoint ?? receiver.httpBase, flushIntervalMs, serviceName, logs: true };
-    const gw = await startGateway({ version, tarball, mockBaseUrl: mock.baseUrl, otel, label, log });
+    const gw = await startGateway({ version, tarball, mockBaseUrl: mock.baseUrl, otel, label, log, ...(install ? { install, registry } : {}) });
     started.push(() => gw.stop());
     const startupLine = await gw.waitForLog(/diagnostics-otel: exporting metrics/, 60000);
 

@@ -1,6 +1,7 @@
 //! Every `#[napi]` item, and nothing else: JS values in, one core call, plain values out.
 //! Nothing here throws into the host or panics across the boundary.
 
+use crate::batch::Counts;
 use crate::config::{self, Level, Outcome};
 use crate::export::SignalHealth;
 use crate::filelog::FileLogSource;
@@ -33,6 +34,8 @@ pub struct Status {
     pub late: f64,
     pub exports_ok: f64,
     pub exports_failed: f64,
+    /// Periodic metric exports skipped while the collector's backoff ran (cumulative data waits).
+    pub exports_deferred: f64,
     pub last_success_unix_ms: Option<f64>,
     pub last_failure_unix_ms: Option<f64>,
     pub last_error: Option<String>,
@@ -47,8 +50,16 @@ pub struct SignalStatus {
     pub destination: String,
     /// Items handed to the exporter successfully.
     pub exported: f64,
-    /// Items the bounded batch queue refused or abandoned at stop.
+    /// Items lost, all causes: `droppedQueueFull + rejected + lostAtStop`.
     pub dropped: f64,
+    /// Items the bounded batch queue refused (full while the collector was slow or away).
+    pub dropped_queue_full: f64,
+    /// Items the collector refused for good (4xx other than 408/429, TLS, unknown errors).
+    pub rejected: f64,
+    /// Items still unsent when the stop deadline came.
+    pub lost_at_stop: f64,
+    /// Export attempts that sent a batch again after a retryable failure.
+    pub retries: f64,
     /// Spans the sampler left out (traces only).
     pub sampled_out: f64,
     pub exports_ok: f64,
@@ -169,11 +180,15 @@ impl NativeGeneration {
         let m = &shared.metrics_health;
         let n = |a: &std::sync::atomic::AtomicU64| a.load(Relaxed) as f64;
         let t = |a: &std::sync::atomic::AtomicU64| Some(a.load(Relaxed) as f64).filter(|v| *v > 0.0);
-        let signal = |h: &SignalHealth, exported: u64, dropped: u64, sampled_out: u64| {
+        let signal = |h: &SignalHealth, c: Counts, sampled_out: u64| {
             h.destination.as_ref().map(|d| SignalStatus {
                 destination: d.clone(),
-                exported: exported as f64,
-                dropped: dropped as f64,
+                exported: c.exported as f64,
+                dropped: (c.dropped + c.rejected + c.lost_at_stop) as f64,
+                dropped_queue_full: c.dropped as f64,
+                rejected: c.rejected as f64,
+                lost_at_stop: c.lost_at_stop as f64,
+                retries: c.retries as f64,
                 sampled_out: sampled_out as f64,
                 exports_ok: n(&h.exports_ok),
                 exports_failed: n(&h.exports_failed),
@@ -195,16 +210,16 @@ impl NativeGeneration {
             late: n(&c.late),
             exports_ok: n(&m.exports_ok),
             exports_failed: n(&m.exports_failed),
+            exports_deferred: n(&m.exports_deferred),
             last_success_unix_ms: t(&m.last_success_unix_ms),
             last_failure_unix_ms: t(&m.last_failure_unix_ms),
             last_error: m.last_error(),
             traces: signal(
                 &shared.traces_health,
-                spans.map_or(0, |b| b.exported()),
-                spans.map_or(0, |b| b.dropped()),
+                spans.map(|b| b.counts()).unwrap_or_default(),
                 shared.spans_sampled_out.get().map_or(0, |c| c.load(Relaxed)),
             ),
-            logs: signal(&shared.logs_health, logs.map_or(0, |b| b.exported()), logs.map_or(0, |b| b.dropped()), 0),
+            logs: signal(&shared.logs_health, logs.map(|b| b.counts()).unwrap_or_default(), 0),
         }
     }
 

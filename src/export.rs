@@ -2,9 +2,9 @@
 //! aborted at the stop deadline, and reported: per-signal health for `status()`, a rate-limited
 //! warning naming the cause, a recovery line, and `openclaw.telemetry.exporter.events`.
 
-use crate::batch::Sink;
+use crate::batch::{backoff, Sent, Sink};
 use crate::config::{redact_url, Compression, Endpoint, Level, Protocol, Signal};
-use crate::health::{categorize, unix_ms, Logs, RateLimited};
+use crate::health::{categorize, retryable, unix_ms, Logs, RateLimited};
 use crate::policy::printable;
 use opentelemetry::KeyValue;
 use opentelemetry_otlp::{RetryPolicy, WithExportConfig, WithHttpConfig, WithTonicConfig};
@@ -34,8 +34,30 @@ pub struct SignalHealth {
     pub last_error: Mutex<Option<String>>,
     failing_streak: AtomicU64,
     warning: RateLimited,
-    /// The cause of the latest failed HTTP request (the exporter only says "network error").
-    transport_error: Arc<Mutex<Option<String>>>,
+    /// What the latest HTTP request ended with (the exporter only says "network error").
+    last_response: Arc<Mutex<LastResponse>>,
+    /// No metrics export before this: the collector asked for time (cumulative data waits losslessly).
+    not_before: Mutex<Option<Instant>>,
+    pub exports_deferred: AtomicU64,
+    /// Set by flush and stop: the export they cause goes out whatever the backoff says.
+    pub urgent: std::sync::atomic::AtomicBool,
+}
+
+/// The transport cause of a failed request, or the status and Retry-After of a refused one.
+#[derive(Default)]
+struct LastResponse {
+    transport: Option<String>,
+    status: Option<u16>,
+    retry_after: Option<Duration>,
+}
+
+/// `Retry-After`: delay-seconds or an HTTP date.
+fn retry_after(value: &str) -> Option<Duration> {
+    let v = value.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    httpdate::parse_http_date(v).ok().map(|t| t.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO))
 }
 
 impl SignalHealth {
@@ -51,7 +73,10 @@ impl SignalHealth {
             last_error: Mutex::new(None),
             failing_streak: AtomicU64::new(0),
             warning: RateLimited::default(),
-            transport_error: Arc::new(Mutex::new(None)),
+            last_response: Arc::new(Mutex::new(LastResponse::default())),
+            not_before: Mutex::new(None),
+            exports_deferred: AtomicU64::new(0),
+            urgent: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -109,8 +134,9 @@ impl Reporter {
         }
     }
 
-    /// Count one export's result; warn (rate-limited) on failure, say so on recovery.
-    pub fn note(&self, h: &SignalHealth, result: Result<(), String>) {
+    /// Count one export's result; warn (rate-limited) on failure, say so on recovery. Says
+    /// whether the data is worth sending again.
+    pub fn note(&self, h: &SignalHealth, result: Result<(), String>) -> Sent {
         let what = h.signal.as_str();
         let dest = h.destination.as_deref().unwrap_or("?");
         match result {
@@ -122,17 +148,19 @@ impl Reporter {
                     self.logs
                         .push(Level::Info, format!("diagnostics-otel: {what} export to {dest} recovered after {failed} failed attempt(s)"));
                 }
+                Sent::Ok
             }
             Err(e) => {
                 h.exports_failed.fetch_add(1, Relaxed);
                 h.last_failure_unix_ms.store(unix_ms(), Relaxed);
                 h.failing_streak.fetch_add(1, Relaxed);
-                let transport = h.transport_error.lock().ok().and_then(|mut s| s.take());
-                let text = match transport {
+                let last = h.last_response.lock().map(|mut s| std::mem::take(&mut *s)).unwrap_or_default();
+                let text = match last.transport {
                     Some(t) => format!("{e}: {t}"),
                     None => e,
                 };
                 let category = categorize(&text);
+                let sent = if retryable(category, last.status) { Sent::Retry(last.retry_after) } else { Sent::Rejected };
                 self.report_failure(h.signal, category);
                 let detail = printable(
                     &if h.raw_url.is_empty() { text } else { text.replace(&h.raw_url, dest) }.chars().take(300).collect::<String>(),
@@ -146,10 +174,11 @@ impl Reporter {
                         format!("diagnostics-otel: final {what} export to {dest} abandoned at the stop deadline (the collector did not answer); this generation's last {what} are lost"),
                     );
                 } else if let Some(n) = h.warning.due() {
-                    let consequence = if h.signal == Signal::Metrics {
-                        "data is kept and retried at the next interval"
-                    } else {
-                        "that batch is lost; later batches are still sent"
+                    let consequence = match (h.signal, sent) {
+                        (Signal::Metrics, Sent::Retry(_)) => "data is kept and sent again after a backoff",
+                        (Signal::Metrics, _) => "data is kept and sent again at the next interval",
+                        (_, Sent::Retry(_)) => "the batch waits and is sent again after a backoff; newer ones queue behind it",
+                        _ => "the collector refused that batch for good: it is dropped and counted; later batches are still sent",
                     };
                     self.logs.push(
                         Level::Warn,
@@ -158,6 +187,7 @@ impl Reporter {
                         ),
                     );
                 }
+                sent
             }
         }
     }
@@ -172,7 +202,7 @@ pub type HttpClient =
 /// Wraps the HTTP client so that it remembers why a request failed.
 struct DiagnosingClient {
     inner: HttpClient,
-    slot: Arc<Mutex<Option<String>>>,
+    slot: Arc<Mutex<LastResponse>>,
 }
 
 impl std::fmt::Debug for DiagnosingClient {
@@ -202,10 +232,17 @@ impl opentelemetry_http::HttpClient for DiagnosingClient {
         request: opentelemetry_http::Request<opentelemetry_http::Bytes>,
     ) -> Result<opentelemetry_http::Response<opentelemetry_http::Bytes>, opentelemetry_http::HttpError> {
         let result = opentelemetry_http::HttpClient::send_bytes(&self.inner, request).await;
-        if let Err(e) = &result {
-            if let Ok(mut slot) = self.slot.lock() {
-                *slot = Some(error_chain(e.as_ref()));
-            }
+        let last = match &result {
+            Err(e) => LastResponse { transport: Some(error_chain(e.as_ref())), ..LastResponse::default() },
+            Ok(r) if !r.status().is_success() => LastResponse {
+                status: Some(r.status().as_u16()),
+                retry_after: r.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(retry_after),
+                ..LastResponse::default()
+            },
+            Ok(_) => LastResponse::default(),
+        };
+        if let Ok(mut slot) = self.slot.lock() {
+            *slot = last;
         }
         result
     }
@@ -239,7 +276,7 @@ fn http_options<B: WithExportConfig + WithHttpConfig>(b: B, ep: &Endpoint, clien
         if ep.protocol == Protocol::HttpJson { opentelemetry_otlp::Protocol::HttpJson } else { opentelemetry_otlp::Protocol::HttpBinary };
     let headers: HashMap<String, String> = ep.headers.iter().cloned().collect();
     let b = b
-        .with_http_client(DiagnosingClient { inner: client.clone(), slot: health.transport_error.clone() })
+        .with_http_client(DiagnosingClient { inner: client.clone(), slot: health.last_response.clone() })
         .with_protocol(protocol)
         .with_endpoint(ep.url.clone())
         .with_timeout(ep.timeout)
@@ -348,8 +385,22 @@ pub struct GuardedMetrics {
 impl PushMetricExporter for GuardedMetrics {
     async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
         let g = &self.guard;
+        let h = &g.health;
+        // Cumulative totals lose nothing by waiting out a collector's backoff; delta points
+        // would, so delta is always sent. The final export at stop is always attempted.
+        let gate = h.not_before.lock().ok().and_then(|g| *g);
+        if self.temporality == Temporality::Cumulative && !h.urgent.load(Relaxed) && gate.is_some_and(|t| Instant::now() < t) {
+            h.exports_deferred.fetch_add(1, Relaxed);
+            return Ok(());
+        }
         let result = bounded(&g.handle, &g.cancel, Instant::now() + g.timeout, self.inner.export(metrics));
-        g.reporter.note(&g.health, result.clone());
+        let next = match g.reporter.note(h, result.clone()) {
+            Sent::Retry(hint) => Some(Instant::now() + backoff(h.failing_streak.load(Relaxed).min(16) as u32, hint)),
+            _ => None,
+        };
+        if let Ok(mut gate) = h.not_before.lock() {
+            *gate = next;
+        }
         result.map_err(OTelSdkError::InternalFailure)
     }
 
@@ -380,12 +431,11 @@ impl SpanSink {
 }
 
 impl Sink<SpanData> for SpanSink {
-    fn export(&mut self, batch: Vec<SpanData>, deadline: Instant) -> Result<(), String> {
+    fn export(&mut self, batch: &[SpanData], deadline: Instant) -> Sent {
         let g = &self.guard;
         let deadline = deadline.min(Instant::now() + g.timeout);
-        let result = bounded(&g.handle, &g.cancel, deadline, self.inner.export(batch));
-        g.reporter.note(&g.health, result.clone());
-        result
+        let result = bounded(&g.handle, &g.cancel, deadline, self.inner.export(batch.to_vec()));
+        g.reporter.note(&g.health, result)
     }
 }
 
@@ -393,6 +443,8 @@ impl Sink<SpanData> for SpanSink {
 pub struct LogItem {
     pub record: SdkLogRecord,
     pub stdout_line: Option<String>,
+    /// Set once its stdout line is written (a retried batch prints nothing twice).
+    pub printed: std::sync::atomic::AtomicBool,
 }
 
 pub struct LogSink {
@@ -411,9 +463,10 @@ impl LogSink {
 }
 
 impl Sink<LogItem> for LogSink {
-    fn export(&mut self, batch: Vec<LogItem>, deadline: Instant) -> Result<(), String> {
+    fn export(&mut self, batch: &[LogItem], deadline: Instant) -> Sent {
+        // stdout lines go once, not again with each retry of the OTLP export.
         let mut out = String::new();
-        for item in &batch {
+        for item in batch.iter().filter(|i| !i.printed.swap(true, Relaxed)) {
             if let Some(line) = &item.stdout_line {
                 out.push_str(line);
                 out.push('\n');
@@ -425,12 +478,11 @@ impl Sink<LogItem> for LogSink {
             let _ = std::io::stdout().lock().write_all(out.as_bytes());
         }
         let Some((exporter, g)) = &self.otlp else {
-            return Ok(());
+            return Sent::Ok;
         };
         let pairs: Vec<(&SdkLogRecord, &opentelemetry::InstrumentationScope)> = batch.iter().map(|i| (&i.record, &self.scope)).collect();
         let deadline = deadline.min(Instant::now() + g.timeout);
         let result = bounded(&g.handle, &g.cancel, deadline, exporter.export(LogBatch::new(&pairs)));
-        g.reporter.note(&g.health, result.clone());
-        result
+        g.reporter.note(&g.health, result)
     }
 }

@@ -101,10 +101,22 @@ pub fn categorize(err: &str) -> &'static str {
             400..=499 => "rejected by collector",
             _ => "collector error",
         }
+    } else if has("resourceexhausted") || has("resource exhausted") {
+        "throttled"
     } else if has("unavailable") || has("connection reset") || has("broken pipe") || has("connect") {
         "connection failed"
     } else {
         "other"
+    }
+}
+
+/// Whether data that failed with this category (and HTTP status, when there was a response) is
+/// worth sending again, as the OTLP spec lists it: throttling, 502/503/504, timeouts and
+/// transport failures. A refusal (4xx), a TLS problem or an unknown error is not.
+pub fn retryable(category: &str, status: Option<u16>) -> bool {
+    match status {
+        Some(code) => matches!(code, 408 | 429 | 502 | 503 | 504),
+        None => matches!(category, "cancelled at shutdown" | "timeout" | "connection refused" | "dns" | "connection failed" | "throttled"),
     }
 }
 
@@ -126,6 +138,19 @@ fn http_status(e: &str) -> Option<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_is_worth_sending_again() {
+        assert!(retryable("throttled", Some(429)));
+        assert!(retryable("collector error", Some(503)));
+        assert!(!retryable("collector error", Some(500)));
+        assert!(!retryable("rejected: payload too large", Some(413)));
+        assert!(!retryable("rejected: unauthorized", Some(401)));
+        assert!(retryable(categorize("tcp connect error: Connection refused (os error 111)"), None));
+        assert!(retryable(categorize("status: Unavailable, message: receiver in fail mode"), None));
+        assert!(retryable(categorize("export timed out after 10s"), None));
+        assert!(!retryable(categorize("invalid peer certificate: UnknownIssuer"), None));
+    }
 
     #[test]
     fn categories() {

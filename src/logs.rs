@@ -244,7 +244,7 @@ impl LogMapper {
             format!("{{{}}}", body.join(","))
         });
         record.add_attributes(attrs.otlp);
-        Ok(LogItem { record, stdout_line })
+        Ok(LogItem { record, stdout_line, printed: Default::default() })
     }
 }
 

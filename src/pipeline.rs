@@ -501,7 +501,10 @@ impl Generation {
         let shared = self.shared.clone();
         run_bounded(deadline, move || {
             let mut problems = Vec::new();
-            if let Err(e) = provider.force_flush() {
+            shared.metrics_health.urgent.store(true, Relaxed);
+            let flushed = provider.force_flush();
+            shared.metrics_health.urgent.store(false, Relaxed);
+            if let Err(e) = flushed {
                 problems.push(format!("metrics: {e}"));
             }
             if let Some(Err(e)) = shared.spans.get().map(|b| b.flush(deadline)) {
@@ -528,6 +531,7 @@ impl Generation {
         if let Ok(mut s) = self.sender.lock() {
             s.take();
         }
+        self.shared.metrics_health.urgent.store(true, Relaxed);
         let running = match self.running.lock() {
             Ok(mut g) => g.take(),
             Err(_) => None,

@@ -24,7 +24,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// Span ids already exported by this generation, so a repeated lifecycle id can never yield
 /// two spans with one id (the later one becomes a child instead).
 const RECENT_IDS: usize = 8192;
-/// Free text (error messages) is cut to this many characters.
 
 /// A valid W3C trace context from an event's `trace` object.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -4,7 +4,7 @@ protobuf classes (opentelemetry-proto) and prints one JSON line per request. HTT
 decoded by path (/v1/traces, /v1/logs, anything else as metrics); chunked bodies are accepted
 (the OTel JS exporter sends them) and marked with the header x-received-transfer-encoding.
 
-  otlp_receiver.py [--mode ok|hang|fail] [--http-port N] [--grpc-port N]
+  otlp_receiver.py [--mode ok|hang|fail|throttle|too-large] [--http-port N] [--grpc-port N]
 
 First line on stdout: {"ready": {"http": PORT, "grpc": PORT}}. Then per request:
 {"transport", "path", "contentType", "contentEncoding", "headers", "request"} where request is
@@ -119,6 +119,8 @@ class Handler(BaseHTTPRequestHandler):
             "contentType": ctype,
             "contentEncoding": enc,
             "headers": headers,
+            # What the receiver answered: only "ok" requests were accepted.
+            "mode": MODE,
         }
         try:
             if enc == "gzip":
@@ -129,8 +131,15 @@ class Handler(BaseHTTPRequestHandler):
         emit(record)
         if MODE == "hang":
             hang()
-        if MODE == "fail" or "error" in record:
-            status = 503 if MODE == "fail" else 400
+        if MODE == "throttle":
+            # 429 with the collector's own backoff, as OTLP/HTTP receivers do when overloaded.
+            self.send_response(429)
+            self.send_header("retry-after", "2")
+            self.send_header("content-length", "0")
+            self.end_headers()
+            return
+        if MODE in ("fail", "too-large") or "error" in record:
+            status = {"fail": 503, "too-large": 413}.get(MODE, 400)
             self.send_response(status)
             self.send_header("content-length", "0")
             self.end_headers()
@@ -178,7 +187,7 @@ class LogsService(logs_service_pb2_grpc.LogsServiceServicer):
 def main():
     global MODE
     ap = argparse.ArgumentParser()
-    ap.add_argument("--mode", choices=["ok", "hang", "fail"], default="ok")
+    ap.add_argument("--mode", choices=["ok", "hang", "fail", "throttle", "too-large"], default="ok")
     ap.add_argument("--http-port", type=int, default=0)
     ap.add_argument("--grpc-port", type=int, default=0)
     args = ap.parse_args()

@@ -1,0 +1,112 @@
+// Faults at the collector: an outage costs time, not data; a collector's Retry-After is
+// honoured; a permanent refusal is counted, not retried. Everything asserted is what reached
+// the receiver and what status() counts.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { TURN, messageFlow } from "./support/events.mjs";
+import { ctxFor, makeHost, makeLogger, register, sleep } from "./support/host.mjs";
+import { latest, pointWith, spansOf, startReceiver } from "./support/receiver.mjs";
+
+const SPANS_IN_TURN = 13; // the captured turn's span count (traces-logs.test.mjs)
+
+async function withPlugin(receiverMode, otel, fn) {
+  const receiver = await startReceiver({ mode: receiverMode });
+  const host = await makeHost();
+  const logger = makeLogger();
+  const saved = { ...process.env };
+  // Spans leave in batches every 200 ms, so the test sees several attempts in a few seconds.
+  Object.assign(process.env, { OTEL_BSP_SCHEDULE_DELAY: "200", OTEL_EXPORTER_OTLP_TIMEOUT: "2000" });
+  try {
+    const [service] = register(host.plugin);
+    await service.start(ctxFor({ enabled: true, endpoint: receiver.httpBase, ...otel }, { logger }));
+    await fn({ receiver, host, logger, service });
+  } finally {
+    process.env = saved;
+    await receiver.stop();
+    host.cleanup();
+  }
+}
+
+const replay = (host) => {
+  for (const { evt, meta } of TURN) host.bus.emitRaw(evt, meta);
+};
+
+describe("faults at the collector", () => {
+  test("a 503 outage, then recovery: every span arrives once, none counted lost", async () => {
+    await withPlugin("fail", { flushIntervalMs: 1000 }, async ({ receiver, host, logger, service }) => {
+      replay(host);
+      await sleep(2500);
+      const during = host.plugin.status().traces;
+      assert.equal(during.exported, 0);
+      assert.ok(during.retries >= 1, JSON.stringify(during));
+      await receiver.setMode("ok");
+      const accepted = (rs) => spansOf(rs.filter((r) => r.path === "/v1/traces" && r.mode === "ok"));
+      await receiver.waitFor((rs) => accepted(rs).length >= SPANS_IN_TURN, 15000).catch(() => {});
+      const st = host.plugin.status().traces;
+      await service.stop();
+      const ids = accepted(receiver.requests).map((s) => s.spanId);
+      assert.equal(new Set(ids).size, SPANS_IN_TURN, `${new Set(ids).size} distinct spans accepted`);
+      assert.equal(ids.length, SPANS_IN_TURN, "each accepted once");
+      assert.ok(receiver.requests.some((r) => r.path === "/v1/traces" && r.mode === "fail"), "the outage was real");
+      const warn = logger.lines.find((l) => l.level === "warn" && /traces export .* failed/.test(l.message));
+      assert.match(warn?.message ?? "", /sent again after a backoff/);
+      assert.ok(logger.lines.some((l) => /traces export .* recovered/.test(l.message)), JSON.stringify(logger.lines));
+      assert.equal(st.dropped, 0, JSON.stringify(st));
+      assert.equal(st.exported, SPANS_IN_TURN);
+    });
+  });
+
+  test("429 with Retry-After: metrics wait it out instead of sending every interval, then catch up exactly", async () => {
+    await withPlugin("throttle", { flushIntervalMs: 1000, traces: false }, async ({ receiver, host, service }) => {
+      for (const e of messageFlow({ input: 11, output: 5 })) host.bus.emit(e, { trusted: true });
+      await sleep(4200);
+      const attempts = receiver.requests.filter((r) => r.path === "/v1/metrics").length;
+      // Without the backoff a 1 s interval sends about 4 times in 4.2 s; Retry-After: 2 allows 2.
+      assert.ok(attempts >= 1 && attempts <= 2, `${attempts} metric exports during the throttle`);
+      assert.ok(host.plugin.status().exportsDeferred >= 1, JSON.stringify(host.plugin.status()));
+      await receiver.setMode("ok");
+      await sleep(2500);
+      await service.stop();
+      const tokens = latest(receiver.requests, "openclaw.tokens");
+      assert.equal(pointWith(tokens, { "openclaw.token": "input" })?.value, 11, "cumulative totals lost nothing");
+    });
+  });
+
+  test("413: a refused batch is counted as rejected and not sent again", async () => {
+    await withPlugin("too-large", { flushIntervalMs: 60000 }, async ({ receiver, host, service }) => {
+      replay(host);
+      await host.plugin.flush(5000);
+      await sleep(1000);
+      const st = host.plugin.status().traces;
+      assert.equal(st.exported, 0);
+      assert.equal(st.rejected, SPANS_IN_TURN, JSON.stringify(st));
+      assert.equal(st.retries, 0);
+      assert.equal(st.dropped, SPANS_IN_TURN, "dropped counts every loss");
+      assert.equal(receiver.requests.filter((r) => r.path === "/v1/traces").length, 1, "sent once");
+      await service.stop();
+    });
+  });
+
+  test("a collector that stays away: what is unsent at stop is counted lost, and stop stays bounded", async () => {
+    const receiver = await startReceiver({ mode: "fail" });
+    const native = (await import("../index.js")).loadNative();
+    try {
+      const g = new native.NativeGeneration(JSON.stringify({ enabled: true, otel: { enabled: true, endpoint: receiver.httpBase, flushIntervalMs: 60000 } }), JSON.stringify({ OTEL_BSP_SCHEDULE_DELAY: "100" }), "{}");
+      const trust = (m) => (m.trusted ? 1 : 0) | (m.internal ? 2 : 0) | (m.trustedTraceContext ? 4 : 0);
+      g.pushBatch(TURN.map(({ evt, meta }) => `${trust(meta)}${JSON.stringify(evt)}\n`).join(""));
+      await sleep(800);
+      const t0 = performance.now();
+      await g.shutdown(4000);
+      const elapsed = performance.now() - t0;
+      const st = g.status().traces;
+      assert.ok(elapsed < 5000, `stop took ${elapsed} ms`);
+      assert.equal(st.exported, 0);
+      assert.equal(st.lostAtStop, SPANS_IN_TURN, JSON.stringify(st));
+      assert.equal(st.dropped, SPANS_IN_TURN);
+      assert.ok(st.retries >= 1, JSON.stringify(st));
+      console.log(`# stop while the collector is away: ${elapsed.toFixed(0)} ms, ${st.lostAtStop} spans counted lost`);
+    } finally {
+      await receiver.stop();
+    }
+  });
+});

@@ -39,6 +39,8 @@ describe("faults at the collector", () => {
       const during = host.plugin.status().traces;
       assert.equal(during.exported, 0);
       assert.ok(during.retries >= 1, JSON.stringify(during));
+      assert.match(during.state, /^(degraded|failing)$/);
+      assert.match(during.cause ?? "", /^collector error: .*503/);
       await receiver.setMode("ok");
       const accepted = (rs) => spansOf(rs.filter((r) => r.path === "/v1/traces" && r.mode === "ok"));
       await receiver.waitFor((rs) => accepted(rs).length >= SPANS_IN_TURN, 15000).catch(() => {});
@@ -53,6 +55,10 @@ describe("faults at the collector", () => {
       assert.ok(logger.lines.some((l) => /traces export .* recovered/.test(l.message)), JSON.stringify(logger.lines));
       assert.equal(st.dropped, 0, JSON.stringify(st));
       assert.equal(st.exported, SPANS_IN_TURN);
+      assert.equal(st.state, "healthy");
+      assert.ok(st.stateSinceUnixMs >= during.stateSinceUnixMs);
+      assert.equal(st.cause, undefined, "the cause clears on recovery");
+      assert.match(st.lastError, /503/, "the history stays");
     });
   });
 
@@ -85,6 +91,25 @@ describe("faults at the collector", () => {
       assert.equal(receiver.requests.filter((r) => r.path === "/v1/traces").length, 1, "sent once");
       await service.stop();
     });
+  });
+
+  test("https:// to a plain-HTTP port is a TLS problem, said so, and not retried", async () => {
+    const receiver = await startReceiver();
+    const native = (await import("../index.js")).loadNative();
+    try {
+      const endpoint = receiver.httpBase.replace("http://", "https://");
+      const g = new native.NativeGeneration(JSON.stringify({ enabled: true, otel: { enabled: true, endpoint, flushIntervalMs: 60000 } }), "{}", "{}");
+      g.pushBatch(`0${JSON.stringify({ type: "message.queued", channel: "webchat", source: "dispatch" })}\n`);
+      assert.equal((await g.flush(5000)).ok, false);
+      const st = g.status();
+      assert.match(st.lastError, /^tls: /);
+      assert.equal(st.state, "degraded");
+      assert.match(st.cause, /^tls: /);
+      assert.equal(receiver.requests.length, 0, "no plain request was sent");
+      await g.shutdown(3000);
+    } finally {
+      await receiver.stop();
+    }
   });
 
   test("a collector that stays away: what is unsent at stop is counted lost, and stop stays bounded", async () => {

@@ -36,6 +36,11 @@ pub struct Status {
     pub exports_failed: f64,
     /// Periodic metric exports skipped while the collector's backoff ran (cumulative data waits).
     pub exports_deferred: f64,
+    /// Metrics export: `starting`, `healthy`, `degraded` (1-2 failures in a row) or `failing`.
+    pub state: String,
+    pub state_since_unix_ms: Option<f64>,
+    /// Why it is degraded or failing; cleared on recovery.
+    pub cause: Option<String>,
     pub last_success_unix_ms: Option<f64>,
     pub last_failure_unix_ms: Option<f64>,
     pub last_error: Option<String>,
@@ -60,6 +65,9 @@ pub struct SignalStatus {
     pub lost_at_stop: f64,
     /// Export attempts that sent a batch again after a retryable failure.
     pub retries: f64,
+    pub state: String,
+    pub state_since_unix_ms: Option<f64>,
+    pub cause: Option<String>,
     /// Spans the sampler left out (traces only).
     pub sampled_out: f64,
     pub exports_ok: f64,
@@ -181,7 +189,11 @@ impl NativeGeneration {
         let n = |a: &std::sync::atomic::AtomicU64| a.load(Relaxed) as f64;
         let t = |a: &std::sync::atomic::AtomicU64| Some(a.load(Relaxed) as f64).filter(|v| *v > 0.0);
         let signal = |h: &SignalHealth, c: Counts, sampled_out: u64| {
+            let (state, since, cause) = h.state();
             h.destination.as_ref().map(|d| SignalStatus {
+                state: state.to_string(),
+                state_since_unix_ms: since.map(|t| t as f64),
+                cause,
                 destination: d.clone(),
                 exported: c.exported as f64,
                 dropped: (c.dropped + c.rejected + c.lost_at_stop) as f64,
@@ -199,6 +211,7 @@ impl NativeGeneration {
         };
         let spans = shared.spans.get();
         let logs = shared.log_records.get();
+        let metrics_state = m.state();
         Status {
             running: self.inner.is_running(),
             summary: self.inner.summary.clone(),
@@ -211,6 +224,9 @@ impl NativeGeneration {
             exports_ok: n(&m.exports_ok),
             exports_failed: n(&m.exports_failed),
             exports_deferred: n(&m.exports_deferred),
+            state: metrics_state.0.to_string(),
+            state_since_unix_ms: metrics_state.1.map(|t| t as f64),
+            cause: metrics_state.2,
             last_success_unix_ms: t(&m.last_success_unix_ms),
             last_failure_unix_ms: t(&m.last_failure_unix_ms),
             last_error: m.last_error(),

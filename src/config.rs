@@ -265,7 +265,9 @@ pub fn resolve(diagnostics: &Value, env: &Env) -> Resolved {
     let interval = resolve_interval(&mut cx);
     let export_timeout = {
         let cap = env_millis(&mut cx, "OTEL_METRIC_EXPORT_TIMEOUT", 30_000).unwrap_or(30_000);
-        metrics_endpoint.timeout.min(Duration::from_millis(cap)).min(interval)
+        // Independent of the interval: a slow but healthy collector at a 1 s interval still
+        // gets the whole request timeout (the reader simply skips ticks while it waits).
+        metrics_endpoint.timeout.min(Duration::from_millis(cap))
     };
     let metric_name_prefix = resolve_prefix(&mut cx);
     let temporality = resolve_temporality(&mut cx);
@@ -931,7 +933,7 @@ mod tests {
         let (s, w) =
             enabled(json!({"enabled": true, "endpoint": "http://x", "flushIntervalMs": 10}), &[("OTEL_METRIC_EXPORT_INTERVAL", "5000")]);
         assert_eq!(s.interval, Duration::from_millis(1000));
-        assert_eq!(s.export_timeout, Duration::from_millis(1000));
+        assert_eq!(s.export_timeout, Duration::from_millis(10_000), "the request timeout is not cut to the interval");
         assert!(w[0].contains("flushIntervalMs"));
         let (s, _) = enabled(
             json!({"enabled": true, "endpoint": "http://x"}),

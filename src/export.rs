@@ -4,7 +4,7 @@
 
 use crate::batch::{backoff, Sent, Sink};
 use crate::config::{redact_url, Compression, Endpoint, Level, Protocol, Signal};
-use crate::health::{categorize, retryable, unix_ms, Logs, RateLimited};
+use crate::health::{categorize, retryable, status_in, unix_ms, Logs, RateLimited};
 use crate::policy::printable;
 use opentelemetry::KeyValue;
 use opentelemetry_otlp::{RetryPolicy, WithExportConfig, WithHttpConfig, WithTonicConfig};
@@ -20,6 +20,9 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
+
+/// Failed exports in a row after which a signal is `failing` rather than `degraded`.
+const FAILING_AFTER: u64 = 3;
 
 /// One signal's export health, shown by `status()`.
 pub struct SignalHealth {
@@ -39,6 +42,8 @@ pub struct SignalHealth {
     /// No metrics export before this: the collector asked for time (cumulative data waits losslessly).
     not_before: Mutex<Option<Instant>>,
     pub exports_deferred: AtomicU64,
+    /// When `state()` last changed.
+    state_since_unix_ms: AtomicU64,
     /// Set by flush and stop: the export they cause goes out whatever the backoff says.
     pub urgent: std::sync::atomic::AtomicBool,
 }
@@ -76,12 +81,25 @@ impl SignalHealth {
             last_response: Arc::new(Mutex::new(LastResponse::default())),
             not_before: Mutex::new(None),
             exports_deferred: AtomicU64::new(0),
+            state_since_unix_ms: AtomicU64::new(0),
             urgent: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
     pub fn last_error(&self) -> Option<String> {
         self.last_error.lock().ok().and_then(|g| g.clone())
+    }
+
+    /// `healthy` (the last export went through), `degraded` (1-2 failures in a row), `failing`
+    /// (3 or more), or `starting` (nothing sent yet); since when (unix ms); and the current
+    /// cause, which clears on recovery (`last_error` keeps the history).
+    pub fn state(&self) -> (&'static str, Option<u64>, Option<String>) {
+        let since = Some(self.state_since_unix_ms.load(Relaxed)).filter(|t| *t > 0);
+        match self.failing_streak.load(Relaxed) {
+            0 if self.exports_ok.load(Relaxed) == 0 => ("starting", since, None),
+            0 => ("healthy", since, None),
+            n => (if n < FAILING_AFTER { "degraded" } else { "failing" }, since, self.last_error()),
+        }
     }
 }
 
@@ -141,9 +159,12 @@ impl Reporter {
         let dest = h.destination.as_deref().unwrap_or("?");
         match result {
             Ok(()) => {
-                h.exports_ok.fetch_add(1, Relaxed);
+                let first = h.exports_ok.fetch_add(1, Relaxed) == 0;
                 h.last_success_unix_ms.store(unix_ms(), Relaxed);
                 let failed = h.failing_streak.swap(0, Relaxed);
+                if failed > 0 || first {
+                    h.state_since_unix_ms.store(unix_ms(), Relaxed);
+                }
                 if failed > 0 {
                     self.logs
                         .push(Level::Info, format!("diagnostics-otel: {what} export to {dest} recovered after {failed} failed attempt(s)"));
@@ -153,14 +174,18 @@ impl Reporter {
             Err(e) => {
                 h.exports_failed.fetch_add(1, Relaxed);
                 h.last_failure_unix_ms.store(unix_ms(), Relaxed);
-                h.failing_streak.fetch_add(1, Relaxed);
+                let streak = h.failing_streak.fetch_add(1, Relaxed) + 1;
+                if streak == 1 || streak == FAILING_AFTER {
+                    h.state_since_unix_ms.store(unix_ms(), Relaxed);
+                }
                 let last = h.last_response.lock().map(|mut s| std::mem::take(&mut *s)).unwrap_or_default();
                 let text = match last.transport {
                     Some(t) => format!("{e}: {t}"),
                     None => e,
                 };
                 let category = categorize(&text);
-                let sent = if retryable(category, last.status) { Sent::Retry(last.retry_after) } else { Sent::Rejected };
+                let status = last.status.or_else(|| status_in(&text));
+                let sent = if retryable(category, status) { Sent::Retry(last.retry_after) } else { Sent::Rejected };
                 self.report_failure(h.signal, category);
                 let detail = printable(
                     &if h.raw_url.is_empty() { text } else { text.replace(&h.raw_url, dest) }.chars().take(300).collect::<String>(),
@@ -484,5 +509,45 @@ impl Sink<LogItem> for LogSink {
         let deadline = deadline.min(Instant::now() + g.timeout);
         let result = bounded(&g.handle, &g.cancel, deadline, exporter.export(LogBatch::new(&pairs)));
         g.reporter.note(&g.health, result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn health_states_move_and_the_cause_clears_on_recovery() {
+        let r = Reporter::default();
+        let h = SignalHealth::new(Signal::Traces, Some("http://user:pw@collector:4318/v1/traces"));
+        assert_eq!(h.state().0, "starting");
+        assert_eq!(r.note(&h, Ok(())), Sent::Ok);
+        assert_eq!(h.state().0, "healthy");
+        let fail = || Err("HTTP export failed with status code: 503".to_string());
+        assert_eq!(r.note(&h, fail()), Sent::Retry(None), "503 is worth sending again");
+        let (state, since, cause) = h.state();
+        assert_eq!(state, "degraded");
+        assert!(since.is_some());
+        assert!(cause.as_deref().is_some_and(|c| c.starts_with("collector error")), "{cause:?}");
+        r.note(&h, fail());
+        r.note(&h, fail());
+        assert_eq!(h.state().0, "failing");
+        assert_eq!(r.note(&h, Err("HTTP export failed with status code: 401".into())), Sent::Rejected);
+        r.note(&h, Ok(()));
+        let (state, _, cause) = h.state();
+        assert_eq!((state, cause), ("healthy", None));
+        assert!(h.last_error().is_some(), "the history stays");
+        let lines: Vec<String> = r.logs.take().into_iter().map(|(_, m)| m).collect();
+        assert!(lines.iter().any(|m| m.contains("recovered after 4 failed attempt(s)")), "{lines:?}");
+        assert!(lines.iter().all(|m| !m.contains("pw@")), "{lines:?}");
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        assert_eq!(retry_after(" 7 "), Some(Duration::from_secs(7)));
+        let later = std::time::SystemTime::now() + Duration::from_secs(120);
+        let d = retry_after(&httpdate::fmt_http_date(later)).unwrap();
+        assert!(d > Duration::from_secs(110) && d <= Duration::from_secs(120), "{d:?}");
+        assert_eq!(retry_after("soon"), None);
     }
 }

@@ -89,7 +89,14 @@ pub fn categorize(err: &str) -> &'static str {
         "connection refused"
     } else if has("dns") || has("failed to lookup") || has("name or service not known") {
         "dns"
-    } else if has("certificate") || has("tls") || has("handshake") {
+    } else if has("certificate")
+        || has("tls")
+        || has("handshake")
+        || has("corrupt message")
+        || has("invalidcontenttype")
+        || has("wrong version number")
+    {
+        // The last three: https:// to a plain-HTTP port (the reply is not a TLS record).
         "tls"
     } else if let Some(code) = http_status(&e) {
         match code {
@@ -118,6 +125,11 @@ pub fn retryable(category: &str, status: Option<u16>) -> bool {
         Some(code) => matches!(code, 408 | 429 | 502 | 503 | 504),
         None => matches!(category, "cancelled at shutdown" | "timeout" | "connection refused" | "dns" | "connection failed" | "throttled"),
     }
+}
+
+/// The HTTP status an error text names, if any.
+pub fn status_in(err: &str) -> Option<u16> {
+    http_status(&err.to_ascii_lowercase())
 }
 
 fn http_status(e: &str) -> Option<u16> {

@@ -43,6 +43,12 @@ export interface Status {
   /** Metrics export. */
   exportsOk: number;
   exportsFailed: number;
+  /** Periodic exports skipped while the collector's backoff (Retry-After) ran; cumulative data waits. */
+  exportsDeferred: number;
+  state: HealthState;
+  stateSinceUnixMs?: number;
+  /** Why metrics export is degraded or failing; cleared on recovery (lastError keeps the history). */
+  cause?: string;
   lastSuccessUnixMs?: number;
   lastFailureUnixMs?: number;
   lastError?: string;
@@ -52,14 +58,28 @@ export interface Status {
   logs?: SignalStatus;
 }
 
+/** starting: nothing sent yet; degraded: 1-2 failed exports in a row; failing: 3 or more. */
+export type HealthState = "starting" | "healthy" | "degraded" | "failing";
+
 export interface SignalStatus {
   destination: string;
   /** Items the collector accepted. */
   exported: number;
-  /** Items the bounded batch queue refused or abandoned at stop. */
+  /** Items lost, all causes: droppedQueueFull + rejected + lostAtStop. */
   dropped: number;
+  /** Items the bounded batch queue refused (full while the collector was slow or away). */
+  droppedQueueFull: number;
+  /** Items the collector refused for good (4xx other than 408/429, TLS, unknown errors). */
+  rejected: number;
+  /** Items still unsent when the stop deadline came. */
+  lostAtStop: number;
+  /** Export attempts that sent a held batch again after a retryable failure. */
+  retries: number;
   /** Spans the sampler left out (traces only). */
   sampledOut: number;
+  state: HealthState;
+  stateSinceUnixMs?: number;
+  cause?: string;
   exportsOk: number;
   exportsFailed: number;
   lastSuccessUnixMs?: number;

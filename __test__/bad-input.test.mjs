@@ -89,23 +89,28 @@ test("attribute values outside the low-cardinality policy become unknown", async
   }
 });
 
-test("series per instrument are capped; the overflow is one visible series and nothing is lost", async () => {
+test("series per instrument are capped: past the cap names collapse to `overflow`, kinds keep their meaning, nothing is lost", async () => {
   const receiver = await startReceiver();
   const host = await makeHost();
   try {
     const [service] = register(host.plugin);
     await service.start(ctxFor({ enabled: true, endpoint: receiver.httpBase }));
     const n = 2500;
-    for (let i = 0; i < n; i++) host.bus.emit({ type: "message.queued", channel: `ch-${i}`, source: "dispatch" });
+    // Two sources (an enum-like attribute) over 2,500 channels (an identity-like one).
+    for (let i = 0; i < n; i++) host.bus.emit({ type: "message.queued", channel: `ch-${i}`, source: i % 5 ? "dispatch" : "cron" });
     await host.plugin.flush(10000);
     await service.stop();
     const m = latest(receiver.requests, "openclaw.message.queued");
-    const overflow = m.points.filter((p) => p.attrs["otel.metric.overflow"] === true);
-    assert.equal(overflow.length, 1, "one overflow series");
-    assert.ok(m.points.length <= 2001, `${m.points.length} series`);
+    assert.ok(m.points.length <= 2000, `${m.points.length} series`);
+    assert.equal(m.points.filter((p) => p.attrs["otel.metric.overflow"] === true).length, 0, "the SDK's everything-merged overflow is not reached");
+    const overflow = m.points.filter((p) => p.attrs["openclaw.channel"] === "overflow");
+    assert.deepEqual(overflow.map((p) => p.attrs["openclaw.source"]).sort(), ["cron", "dispatch"], "one overflow series per source");
     const total = m.points.reduce((a, p) => a + p.value, 0);
-    assert.equal(total, n, "every event is counted, in its own series or the overflow one");
-    console.log(`# ${n} distinct channels -> ${m.points.length} series, overflow holds ${overflow[0].value}`);
+    assert.equal(total, n, "every event is counted, in its own series or an overflow one");
+    const bySource = (src) => m.points.filter((p) => p.attrs["openclaw.source"] === src).reduce((a, p) => a + p.value, 0);
+    assert.equal(bySource("cron"), n / 5, "totals by source stay exact past the cap");
+    assert.equal(bySource("dispatch"), (n * 4) / 5);
+    console.log(`# ${n} distinct channels -> ${m.points.length} series; overflow holds ${overflow.map((p) => p.value).join(" + ")}`);
   } finally {
     await receiver.stop();
     host.cleanup();

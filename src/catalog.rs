@@ -243,6 +243,40 @@ pub struct Attr {
 
 const UNKNOWN: &str = crate::attributes::UNKNOWN;
 
+/// Attribute sets an instrument keeps before new ones are collapsed (the SDK's own limit is
+/// 2,000, past which it merges everything into one `otel.metric.overflow` series).
+pub const SERIES_CAP: usize = 1_900;
+/// The value a collapsed attribute gets.
+pub const OVERFLOW: &str = "overflow";
+/// Identity-like keys (names of channels, models, tools, agents...) that a collapsed set gives up;
+/// every other key (token type, outcome, reason, state, signal...) is kept, so totals by type
+/// stay right past the cap.
+pub const COLLAPSIBLE: &[&str] = &[
+    "openclaw.channel",
+    "openclaw.provider",
+    "openclaw.model",
+    "openclaw.agent",
+    "openclaw.toolName",
+    "openclaw.lane",
+    "openclaw.webhook",
+    "openclaw.plugin",
+    "openclaw.skill.name",
+    "openclaw.harness.id",
+    "openclaw.harness.plugin",
+    "openclaw.gateway.rpc.method",
+    "openclaw.failover.to_provider",
+    "openclaw.failover.to_model",
+    "openclaw.talk.provider",
+    "openclaw.tool.owner",
+    "openclaw.exec.target",
+    "openclaw.loop.paired_tool",
+    "gen_ai.request.model",
+    "gen_ai.provider.name",
+    "gen_ai.system",
+    "gen_ai.tool.name",
+    "error.type",
+];
+
 pub const fn low(key: &'static str, field: &'static str) -> Attr {
     Attr { key, source: Source::Field(field), norm: Norm::Low(UNKNOWN), optional: false }
 }

@@ -2,11 +2,13 @@
 //! exporter generation.
 
 use crate::attributes::{lane, low_cardinality, model_id, UNKNOWN};
-use crate::catalog::{exported_name, Attr, Gate, Kind, Norm, Rule, Source, Value, When, CATALOG, RULES};
+use crate::catalog::{exported_name, Attr, Gate, Kind, Norm, Rule, Source, Value, When, CATALOG, COLLAPSIBLE, OVERFLOW, RULES, SERIES_CAP};
 use crate::event::{parse, Event, Malformed};
 use opentelemetry::metrics::{Counter, Histogram, Meter};
 use opentelemetry::KeyValue;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::sync::Mutex;
 
 enum Instrument {
     Counter(Counter<f64>),
@@ -44,6 +46,18 @@ pub struct Recorder {
     instruments: Vec<Instrument>,
     /// Per event type: its rules with the index of their instrument.
     rules: HashMap<&'static str, Vec<(&'static Rule, usize)>>,
+    /// Per instrument: hashes of the attribute sets it has recorded (see `SERIES_CAP`).
+    series: Vec<Mutex<HashSet<u64>>>,
+}
+
+/// A hash of one attribute set, order-sensitive (rules always build a set in one order).
+fn set_hash(attrs: &[KeyValue]) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for kv in attrs {
+        kv.key.as_str().hash(&mut h);
+        kv.value.as_str().hash(&mut h);
+    }
+    h.finish()
 }
 
 #[derive(Debug, PartialEq)]
@@ -185,7 +199,28 @@ impl Recorder {
                 rules.entry(r.event).or_default().push((r, i));
             }
         }
-        Recorder { instruments, rules }
+        let series = CATALOG.iter().map(|_| Mutex::new(HashSet::new())).collect();
+        Recorder { instruments, rules, series }
+    }
+
+    /// The attribute set to record: as given while the instrument has room, else (for a set
+    /// it has not seen) with its identity-like values collapsed to `overflow`, so that the
+    /// enum-like ones keep their meaning and every value is still counted.
+    fn bounded(&self, instrument: usize, attrs: Vec<KeyValue>) -> Vec<KeyValue> {
+        let Some(Ok(mut seen)) = self.series.get(instrument).map(|m| m.lock()) else { return attrs };
+        let hash = set_hash(&attrs);
+        if seen.contains(&hash) {
+            return attrs;
+        }
+        if seen.len() < SERIES_CAP {
+            seen.insert(hash);
+            return attrs;
+        }
+        let collapsed: Vec<KeyValue> =
+            attrs.into_iter().map(|kv| if COLLAPSIBLE.contains(&kv.key.as_str()) { KeyValue::new(kv.key, OVERFLOW) } else { kv }).collect();
+        // Collapsed sets are few (enum values only); the SDK's limit still backs this up.
+        seen.insert(set_hash(&collapsed));
+        collapsed
     }
 
     /// The counter behind a catalog name, for measurements the plugin takes about itself.
@@ -224,6 +259,7 @@ impl Recorder {
             return Outcome::Ignored;
         }
         for (i, value, attrs) in taken {
+            let attrs = self.bounded(i, attrs);
             match self.instruments.get(i) {
                 Some(Instrument::Counter(c)) => c.add(value, &attrs),
                 Some(Instrument::Histogram(h)) => h.record(value, &attrs),
@@ -285,6 +321,24 @@ mod tests {
 
     const USAGE: &str = r#"{"type":"model.usage","channel":"webchat","provider":"mock","model":"m1","sessionKey":"agent:main:main",
         "usage":{"input":10,"output":5,"cacheRead":0,"promptTokens":10,"total":15},"context":{"limit":128000,"used":10},"costUsd":0.5,"durationMs":1200}"#;
+
+    #[test]
+    fn past_the_series_cap_identity_values_collapse_and_totals_by_type_stay_exact() {
+        let events: Vec<String> = (0..2_500).map(|i| USAGE.replace("\"model\":\"m1\"", &format!("\"model\":\"m{i}\""))).collect();
+        let refs: Vec<&str> = events.iter().map(String::as_str).collect();
+        let rms = run(&refs, "openclaw.");
+        let tokens = points(&rms, "openclaw.tokens");
+        let total = |t: &str| tokens.iter().filter(|(_, a)| attr(a, "openclaw.token") == Some(t)).map(|p| p.0).sum::<f64>();
+        assert_eq!(total("input"), 25_000.0, "every input token counted, by type");
+        assert_eq!(total("output"), 12_500.0);
+        assert_eq!(total("total"), 37_500.0);
+        assert!(tokens.len() <= SERIES_CAP + 8, "{} series", tokens.len());
+        assert!(tokens.iter().all(|(_, a)| attr(a, "otel.metric.overflow").is_none()), "the SDK's all-merging overflow never kicks in");
+        let collapsed: Vec<_> = tokens.iter().filter(|(_, a)| attr(a, "openclaw.model") == Some(OVERFLOW)).collect();
+        let types: HashSet<&str> = collapsed.iter().filter_map(|(_, a)| attr(a, "openclaw.token")).collect();
+        assert_eq!(types, HashSet::from(["input", "output", "prompt", "total"]), "token types survive the collapse");
+        assert!(collapsed.iter().all(|(_, a)| attr(a, "openclaw.channel") == Some(OVERFLOW)));
+    }
 
     #[test]
     fn model_usage_records_tokens_by_type_cost_duration_context() {

@@ -12,6 +12,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { packBundle } from "../scripts/pack.mjs";
 import { writeHostShim } from "./host.mjs";
 
 export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -40,23 +41,22 @@ function write(file, text) {
   fs.writeFileSync(file, text);
 }
 
-/** Our plugin, packed exactly as it would be published, then unpacked. Re-done every run. */
+/**
+ * Our plugin as a tarball user installs it (the bundle: main package + this machine's binary,
+ * the same files the registry path installs as two packages), unpacked. Re-done every run.
+ */
 function installOurs(log) {
-  const native = fs.readdirSync(REPO).filter((f) => /^diagnostics-otel\..+\.node$/.test(f));
-  if (native.length === 0) {
-    throw new Error("no built addon in the repo (diagnostics-otel.*.node): run `npm run build` first");
-  }
   const packDir = path.join(CACHE, "pack");
   rm(packDir);
   fs.mkdirSync(packDir, { recursive: true });
-  const out = JSON.parse(npm(["pack", "--json", "--pack-destination", packDir], REPO));
-  const tgz = path.join(packDir, out[0].filename);
+  const tgz = packBundle(packDir);
   const dest = path.join(PLUGINS, "ours");
   rm(dest);
   fs.mkdirSync(dest, { recursive: true });
   sh("tar", ["xzf", tgz, "-C", dest, "--strip-components=1"]);
-  log(`ours: ${out[0].filename} (${out[0].size} bytes packed, ${out[0].entryCount} files)`);
-  return { tarball: tgz, tarballBytes: fs.statSync(tgz).size };
+  const bytes = fs.statSync(tgz).size;
+  log(`ours: ${path.basename(tgz)} (${bytes} bytes packed)`);
+  return { tarball: tgz, tarballBytes: bytes };
 }
 
 async function esbuild(log) {

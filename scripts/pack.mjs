@@ -98,7 +98,7 @@ export function packBundle(out) {
   return tarball;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const i = process.argv.indexOf("--out");
   const out = path.resolve(i > 0 ? process.argv[i + 1] : path.join(ROOT, "dist"));
   fs.mkdirSync(out, { recursive: true });

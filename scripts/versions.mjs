@@ -83,7 +83,7 @@ export function setVersion(v, root = ROOT) {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const i = process.argv.indexOf("--set");
   if (i > 0) setVersion(process.argv[i + 1] ?? "");
   const problems = drift();

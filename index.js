@@ -178,10 +178,16 @@ export function plainConfig(value, where = "diagnostics", skipped = [], seen = n
   }
 }
 
+// A stop in progress: flush() called meanwhile waits for its final export instead of saying
+// "not running" about data that is being exported.
+const STOPPING = Symbol.for("openclaw-diagnostics-otel-rs.stopping");
+
 async function stopActive() {
   const active = globalThis[ACTIVE];
   if (!active) return;
   globalThis[ACTIVE] = undefined;
+  let settle;
+  globalThis[STOPPING] = new Promise((resolve) => (settle = resolve));
   try {
     active.unsubscribe?.();
   } catch {
@@ -203,6 +209,8 @@ async function stopActive() {
   }
   active.drainLogs();
   if (!outcome.ok) logTo(active.logger, "warn", `diagnostics-otel: stop: ${outcome.error}`);
+  globalThis[STOPPING] = undefined;
+  settle(outcome);
 }
 
 // Hosts before 2026.9 send no log.record events, and their plugin SDK's registerLogTransport
@@ -317,14 +325,28 @@ function createService(host) {
   };
 }
 
-/** Record everything received so far and export it now (tests, graceful exits). */
+/**
+ * Record everything received so far and export it now (tests, graceful exits). During a stop it
+ * resolves with the stop's final export (`stopped: true`); when nothing runs, "not running".
+ */
 export async function flush(timeoutMs = FLUSH_TIMEOUT_MS) {
+  const t0 = performance.now();
   const active = globalThis[ACTIVE];
-  if (!active) return { ok: false, error: "not running", elapsedMs: 0 };
-  active.sendPending();
-  const outcome = await active.generation.flush(timeoutMs);
-  active.drainLogs();
-  return outcome;
+  if (active) {
+    active.sendPending();
+    const outcome = await active.generation.flush(timeoutMs);
+    active.drainLogs();
+    // A stop that began meanwhile took the generation: its final export has the data.
+    if (outcome.ok || globalThis[ACTIVE] === active || !globalThis[STOPPING]) return outcome;
+  }
+  const stopping = globalThis[STOPPING];
+  if (!stopping) return { ok: false, error: "not running", elapsedMs: 0 };
+  const left = Math.max(0, timeoutMs - (performance.now() - t0));
+  const outcome = await Promise.race([
+    stopping,
+    new Promise((resolve) => setTimeout(() => resolve({ ok: false, error: "the stop's final export did not finish in time" }), left).unref()),
+  ]);
+  return { ok: outcome.ok, error: outcome.error, elapsedMs: performance.now() - t0, stopped: true };
 }
 
 /** Counters and export health of the running generation, or undefined. */

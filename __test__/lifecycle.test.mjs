@@ -123,6 +123,26 @@ describe("lifecycle", () => {
     }
   });
 
+  test("flush() racing stop() waits for the final export and says so", async () => {
+    const receiver = await startReceiver();
+    const host = await makeHost();
+    try {
+      const [service] = register(host.plugin);
+      await service.start(ctxFor({ enabled: true, endpoint: receiver.httpBase, flushIntervalMs: 60000 }));
+      host.bus.emit(queued);
+      const stopping = service.stop();
+      const flushed = await host.plugin.flush(5000);
+      await stopping;
+      assert.equal(flushed.ok, true, JSON.stringify(flushed));
+      assert.equal(flushed.stopped, true);
+      assert.equal(metricsOf(receiver.requests).filter((m) => m.name === "openclaw.message.queued").at(-1)?.points[0]?.value, 1);
+      assert.equal((await host.plugin.flush(1000)).error, "not running", "after the stop, nothing runs");
+    } finally {
+      await receiver.stop();
+      host.cleanup();
+    }
+  });
+
   test("the native handle is safe after shutdown: push counts as late, flush and shutdown resolve", async () => {
     const native = (await import("../index.js")).loadNative();
     const receiver = await startReceiver();

@@ -98,6 +98,9 @@ class Handler(BaseHTTPRequestHandler):
         global MODE
         if self.path.startswith("/__mode/"):
             MODE = self.path.rsplit("/", 1)[1]
+        elif self.path.startswith("/__sync/"):
+            # A barrier: this line follows every record already printed.
+            emit({"sync": self.path.rsplit("/", 1)[1]})
         self.send_response(204)
         self.send_header("content-length", "0")
         self.end_headers()

@@ -15,12 +15,15 @@ export async function startReceiver({ mode = "ok" } = {}) {
   });
   const requests = [];
   const waiters = new Set();
+  const syncs = new Map();
+  let syncId = 0;
   const ports = await new Promise((resolve, reject) => {
     proc.once("error", reject);
     proc.once("exit", (code) => reject(new Error(`receiver exited early (${code})`)));
     readline.createInterface({ input: proc.stdout }).on("line", (line) => {
       const msg = JSON.parse(line);
       if (msg.ready) return resolve(msg.ready);
+      if (msg.sync) return syncs.get(msg.sync)?.();
       requests.push(msg);
       for (const w of waiters) w();
     });
@@ -33,6 +36,14 @@ export async function startReceiver({ mode = "ok" } = {}) {
     grpcBase: `http://127.0.0.1:${ports.grpc}`,
     async setMode(m) {
       await fetch(`http://127.0.0.1:${ports.http}/__mode/${m}`);
+    },
+    /** Resolves once every request the receiver answered so far is in `requests`. */
+    async sync() {
+      const id = String(++syncId);
+      const seen = new Promise((resolve) => syncs.set(id, resolve));
+      await fetch(`http://127.0.0.1:${ports.http}/__sync/${id}`);
+      await seen;
+      syncs.delete(id);
     },
     /** Resolves when predicate(requests) holds, rejects after timeoutMs. */
     waitFor(predicate, timeoutMs = 10000) {

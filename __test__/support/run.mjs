@@ -23,6 +23,9 @@ export async function runOnce({ version = "2026.9.6", otel, events = [], recorde
     const flushed = await host.plugin.flush(5000);
     const status = host.plugin.status();
     await service.stop();
+    // The receiver prints each request before answering it; the barrier makes sure every
+    // printed line was read (a slow machine, e.g. qemu, otherwise races the assertions).
+    await receiver.sync();
     return { receiver, logger, flushed, status, requests: receiver.requests };
   } finally {
     process.env = saved;

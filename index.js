@@ -99,8 +99,20 @@ async function resolveSubscription() {
   return undefined;
 }
 
+/**
+ * Lines the addon made already passed its redaction funnel (src/policy.rs); this backstop covers
+ * the few made here, e.g. a loader error: no URL user info, no raw control characters, bounded.
+ */
+function printable(message) {
+  return String(message)
+    .replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s@]*@/gi, "$1***@")
+    .replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => (c === "\n" ? "\\n" : `\\u{${c.charCodeAt(0).toString(16)}}`))
+    .slice(0, 2000);
+}
+
 function logTo(logger, level, message) {
   const fn = logger?.[level] ?? logger?.info;
+  message = printable(message);
   try {
     if (typeof fn === "function") fn.call(logger, message);
     else console.log(message);

@@ -131,6 +131,8 @@ describe("lifecycle", () => {
       await service.start(ctxFor({ enabled: true, endpoint: receiver.httpBase, flushIntervalMs: 60000 }));
       host.bus.emit(queued);
       const stopping = service.stop();
+      // Let the stop begin (it hands the generation over synchronously), then flush.
+      await new Promise((r) => setImmediate(r));
       const flushed = await host.plugin.flush(5000);
       await stopping;
       assert.equal(flushed.ok, true, JSON.stringify(flushed));

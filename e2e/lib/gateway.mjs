@@ -2,13 +2,13 @@
 // installed from the packed tarball the way a user would, a config that points the model at
 // the mock and diagnostics.otel at our receiver, `openclaw gateway run`, turns through the
 // CLI, and a stop that leaves no process behind.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { MODEL_ID } from "./mock-model.mjs";
-import { RUN_VAR, commOf, findMarked, installExitSweep, runCommand, sleep, stopMarked } from "./procs.mjs";
+import { RUN_VAR, commOf, findMarked, installExitSweep, runCommand, sleep, spawnDetached, stopMarked } from "./procs.mjs";
 import { packBundle } from "../../scripts/pack.mjs";
 import { CACHE, OPENCLAW, nodeBin, openclawEntry } from "./versions.mjs";
 
@@ -236,18 +236,8 @@ export async function startGateway({
   const current = JSON.parse(fs.readFileSync(configPath, "utf8"));
   writeConfig(deepMerge(current, fullConfig({ version, mockBaseUrl, workspace, otel, catalogRefresh })));
 
-  const out = fs.openSync(outFile, "a");
   const t0 = Date.now();
-  const child = spawn(node, [openclawEntry(version), "gateway", "run", "--port", String(port)], {
-    env,
-    cwd: dir,
-    detached: true,
-    stdio: ["ignore", out, out],
-  });
-  fs.closeSync(out);
-  child.unref();
-  let exited;
-  child.once("exit", (code, sig) => (exited = code ?? sig));
+  const { exitCode } = spawnDetached(node, [openclawEntry(version), "gateway", "run", "--port", String(port)], { env, cwd: dir, logFile: outFile });
 
   const alive = () => findMarked(RUN_VAR, runId);
   const tail = (n = 40) => {
@@ -345,7 +335,7 @@ export async function startGateway({
     const deadline = t0 + readyTimeoutMs;
     let healthy;
     while (Date.now() < deadline) {
-      if (alive().length === 0) throw new Error(`gateway exited (${exited}) before ready:\n${tail()}`);
+      if (alive().length === 0) throw new Error(`gateway exited (${exitCode()}) before ready:\n${tail()}`);
       if (await canConnect(port)) {
         try {
           healthy = await gw.call("health", {}, { timeoutMs: 10000 });

@@ -157,6 +157,20 @@ export function installExitSweep() {
  * Runs a command to completion with a hard timeout (its whole process group is killed), and
  * returns {code, stdout, stderr, ms}. Never rejects on a non-zero exit; the caller decides.
  */
+/**
+ * Starts a long-running process detached, its output appended to `logFile`; `exitCode()` is
+ * its exit code or signal once it has exited (undefined while it runs).
+ */
+export function spawnDetached(cmd, args, { env, cwd, logFile }) {
+  const out = fs.openSync(logFile, "a");
+  const child = spawn(cmd, args, { env, cwd, detached: true, stdio: ["ignore", out, out] });
+  fs.closeSync(out);
+  child.unref();
+  let exited;
+  child.once("exit", (code, sig) => (exited = code ?? sig));
+  return { child, exitCode: () => exited };
+}
+
 export function runCommand(cmd, args, { env = process.env, cwd, timeoutMs = 120000, input } = {}) {
   return new Promise((resolve, reject) => {
     const t0 = Date.now();

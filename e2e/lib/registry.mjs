@@ -2,12 +2,11 @@
 // (only what a test publishes exists; nothing is proxied to the public registry), one user
 // created over the registry API whose token lives in a run-dir npmrc, never in ~/.npmrc.
 // The process carries procs.mjs markers, so stop() and the exit sweep find it.
-import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { freePort } from "./gateway.mjs";
-import { RUN_VAR, installExitSweep, runCommand, sleep, stopMarked } from "./procs.mjs";
+import { RUN_VAR, installExitSweep, runCommand, sleep, spawnDetached, stopMarked } from "./procs.mjs";
 import { VERDACCIO, verdaccioEntry } from "../setup.mjs";
 import { nodeBin } from "./versions.mjs";
 
@@ -52,17 +51,11 @@ export async function startRegistry({ dir, readyTimeoutMs = 60000, log = () => {
 
   const runId = crypto.randomUUID();
   const t0 = Date.now();
-  const out = fs.openSync(logFile, "a");
-  const child = spawn(path.join(nodeBin(VERDACCIO.node), "node"), [verdaccioEntry(), "--config", configFile], {
+  const { exitCode } = spawnDetached(path.join(nodeBin(VERDACCIO.node), "node"), [verdaccioEntry(), "--config", configFile], {
     env: { ...cleanEnv(), HOME: dir, [RUN_VAR]: runId },
     cwd: dir,
-    detached: true,
-    stdio: ["ignore", out, out],
+    logFile,
   });
-  fs.closeSync(out);
-  child.unref();
-  let exited;
-  child.once("exit", (code, sig) => (exited = code ?? sig));
   const stop = async () => {
     const report = await stopMarked(RUN_VAR, runId, { graceMs: 5000 });
     log(`[e2e] registry: stopped (${report.killed.length ? `SIGKILLed ${report.killed.join(", ")}` : "clean"})`);
@@ -72,7 +65,7 @@ export async function startRegistry({ dir, readyTimeoutMs = 60000, log = () => {
   try {
     const deadline = t0 + readyTimeoutMs;
     for (;;) {
-      if (exited !== undefined) throw new Error(`verdaccio exited (${exited}) before ready:\n${fs.readFileSync(logFile, "utf8").slice(-3000)}`);
+      if (exitCode() !== undefined) throw new Error(`verdaccio exited (${exitCode()}) before ready:\n${fs.readFileSync(logFile, "utf8").slice(-3000)}`);
       if (Date.now() > deadline) throw new Error(`verdaccio not answering /-/ping within ${readyTimeoutMs} ms`);
       const ok = await fetch(`${url}-/ping`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
       if (ok) break;

@@ -91,6 +91,11 @@ describe("faults at the collector", () => {
       assert.equal(st.dropped, SPANS_IN_TURN, "dropped counts every loss");
       assert.equal(receiver.requests.filter((r) => r.path === "/v1/traces").length, 1, "sent once");
       await service.stop();
+      // Loss shows on a dashboard too: the self-metric, from the stop's final metrics export.
+      const lost = latest(receiver.requests, "openclaw.telemetry.dropped");
+      assert.equal(pointWith(lost, { "openclaw.signal": "traces", "openclaw.reason": "rejected" })?.value, SPANS_IN_TURN, JSON.stringify(lost?.points));
+      assert.equal(lost.kind, "sum");
+      assert.equal(lost.monotonic, true);
     });
   });
 

@@ -77,6 +77,8 @@ pub const GEN_AI_DURATION_S_BUCKETS: &[f64] = &[0.01, 0.02, 0.04, 0.08, 0.16, 0.
 pub enum Kind {
     Counter,
     Histogram,
+    /// A counter the plugin reports about itself at each collection (no event feeds it).
+    ObservedCounter,
 }
 
 pub struct Spec {
@@ -200,6 +202,19 @@ pub const CATALOG: &[Spec] = &[
     counter("openclaw.payload.large", "1", "Oversized payload diagnostics by surface and action"),
     histogram("openclaw.payload.large_bytes", "By", "Oversized payload byte sizes by surface and action", D),
     counter("openclaw.telemetry.exporter.events", "1", "Diagnostic telemetry exporter lifecycle and failure events"),
+    noted(
+        Spec {
+            name: "openclaw.telemetry.dropped",
+            kind: Kind::ObservedCounter,
+            unit: "1",
+            description: "Telemetry this plugin lost, by signal and reason",
+            buckets: &[],
+            note: "",
+        },
+        "Not in the official plugin. `openclaw.signal` events, traces or logs; `openclaw.reason` recording_queue_full (events \
+         the recording thread could not take), queue_full or rejected (refused for good by the collector). Only reasons that \
+         occurred are exported. Loss at the stop deadline is logged and in status() (`lostAtStop`).",
+    ),
 ];
 
 /// How a text attribute value is made safe for a metric label.
@@ -690,7 +705,7 @@ pub fn render_markdown() -> String {
     );
     for s in CATALOG {
         let kind = match s.kind {
-            Kind::Counter => "counter",
+            Kind::Counter | Kind::ObservedCounter => "counter",
             Kind::Histogram => "histogram",
         };
         let mut attrs: Vec<String> = Vec::new();
@@ -706,6 +721,10 @@ pub fn render_markdown() -> String {
                     attrs.push(k);
                 }
             }
+        }
+        if s.kind == Kind::ObservedCounter {
+            attrs = vec!["`openclaw.signal`".into(), "`openclaw.reason`".into()];
+            events = vec![format!("the plugin's own loss counts, at each collection. {}", s.note)];
         }
         out.push_str(&format!(
             "| `{}` | {} | `{}` | {} | {} | {} |\n",
@@ -745,7 +764,9 @@ mod tests {
     #[test]
     fn every_instrument_is_fed_by_a_rule() {
         for s in CATALOG {
-            assert!(RULES.iter().any(|r| r.metric == s.name), "{} has no rule", s.name);
+            // An observed counter is fed by the plugin's own counts, never by an event.
+            let fed = RULES.iter().any(|r| r.metric == s.name);
+            assert_eq!(fed, s.kind != Kind::ObservedCounter, "{}: fed by a rule = {fed}", s.name);
         }
     }
 
@@ -757,7 +778,7 @@ mod tests {
                     assert!(!s.buckets.is_empty(), "{}", s.name);
                     assert!(s.buckets.windows(2).all(|w| w[0] < w[1]), "{}", s.name);
                 }
-                Kind::Counter => assert!(s.buckets.is_empty(), "{}", s.name),
+                Kind::Counter | Kind::ObservedCounter => assert!(s.buckets.is_empty(), "{}", s.name),
             }
         }
     }

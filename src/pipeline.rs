@@ -2,6 +2,7 @@
 //! worker and health. `start` never fails the host; `flush` and `shutdown` are bounded.
 
 use crate::batch::Batcher;
+use crate::catalog::{exported_name, CATALOG};
 use crate::config::{redact_url, Endpoint, Level, Settings, Signal, TemporalityPref};
 use crate::event::{parse, Malformed};
 use crate::export::{
@@ -75,11 +76,42 @@ pub struct Shared {
 
 struct Running {
     provider: SdkMeterProvider,
+    /// `openclaw.telemetry.dropped`: reads the loss counters at each collection.
+    _dropped: opentelemetry::metrics::ObservableCounter<f64>,
     /// Dropping the sender stops the file-log follower.
     file_log: Option<(SyncSender<()>, std::thread::JoinHandle<()>)>,
     runtime: tokio::runtime::Runtime,
     cancel: watch::Sender<bool>,
     worker_done: Receiver<()>,
+}
+
+/// `openclaw.telemetry.dropped`, so that loss shows on a dashboard, not only in a log or status().
+fn dropped_counter(
+    meter: &opentelemetry::metrics::Meter,
+    prefix: &str,
+    shared: std::sync::Weak<Shared>,
+) -> opentelemetry::metrics::ObservableCounter<f64> {
+    let spec = CATALOG.iter().find(|s| s.name == "openclaw.telemetry.dropped");
+    meter
+        .f64_observable_counter(exported_name("openclaw.telemetry.dropped", prefix))
+        .with_unit("1")
+        .with_description(spec.map_or("", |s| s.description))
+        .with_callback(move |o| {
+            let Some(sh) = shared.upgrade() else { return };
+            let put = |signal: &'static str, reason: &'static str, n: u64| {
+                if n > 0 {
+                    o.observe(n as f64, &[KeyValue::new("openclaw.signal", signal), KeyValue::new("openclaw.reason", reason)]);
+                }
+            };
+            put("events", "recording_queue_full", sh.counters.dropped.load(Relaxed));
+            for (signal, counts) in [("traces", sh.spans.get().map(|b| b.counts())), ("logs", sh.log_records.get().map(|b| b.counts()))] {
+                if let Some(c) = counts {
+                    put(signal, "queue_full", c.dropped);
+                    put(signal, "rejected", c.rejected);
+                }
+            }
+        })
+        .build()
 }
 
 pub struct Generation {
@@ -332,7 +364,9 @@ impl Generation {
             provider = provider.with_reader(PeriodicReader::builder(exporter).with_interval(s.interval).build());
         }
         let provider = provider.build();
-        let recorder = Recorder::new(&provider.meter(METER_NAME), &s.metric_name_prefix);
+        let meter = provider.meter(METER_NAME);
+        let recorder = Recorder::new(&meter, &s.metric_name_prefix);
+        let dropped = dropped_counter(&meter, &s.metric_name_prefix, Arc::downgrade(&shared));
         if let Some(counter) = recorder.counter("openclaw.telemetry.exporter.events") {
             shared.reporter.set_counter(counter);
         }
@@ -400,7 +434,7 @@ impl Generation {
         Generation {
             shared,
             sender: Mutex::new(Some(tx)),
-            running: Mutex::new(Some(Running { provider, file_log, runtime, cancel: cancel_tx, worker_done: done_rx })),
+            running: Mutex::new(Some(Running { provider, _dropped: dropped, file_log, runtime, cancel: cancel_tx, worker_done: done_rx })),
             summary: describe(s, host, &started),
         }
     }
@@ -536,7 +570,7 @@ impl Generation {
             Ok(mut g) => g.take(),
             Err(_) => None,
         };
-        let Some(Running { provider, file_log, runtime, cancel, worker_done }) = running else { return Ok(()) };
+        let Some(Running { provider, file_log, runtime, cancel, worker_done, .. }) = running else { return Ok(()) };
         if let Some((stop, handle)) = file_log {
             // Joining keeps a late record from racing the final export.
             drop(stop);

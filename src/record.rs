@@ -13,6 +13,8 @@ use std::sync::Mutex;
 enum Instrument {
     Counter(Counter<f64>),
     Histogram(Histogram<f64>),
+    /// Built by the pipeline with its callback; nothing records into it here.
+    Observed,
 }
 
 /// What the host said about an event's origin (OpenClaw 2026.9 metadata).
@@ -190,6 +192,7 @@ impl Recorder {
                             .with_boundaries(s.buckets.to_vec())
                             .build(),
                     ),
+                    Kind::ObservedCounter => Instrument::Observed,
                 }
             })
             .collect();
@@ -263,7 +266,7 @@ impl Recorder {
             match self.instruments.get(i) {
                 Some(Instrument::Counter(c)) => c.add(value, &attrs),
                 Some(Instrument::Histogram(h)) => h.record(value, &attrs),
-                None => {}
+                Some(Instrument::Observed) | None => {}
             }
         }
         Outcome::Recorded

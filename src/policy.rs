@@ -167,17 +167,24 @@ fn mask_word(word: &str) -> String {
             w.replace_range(after..after + at + 1, "***@");
         }
     }
-    for sep in ['=', ':'] {
-        if let Some(i) = w.find(sep) {
-            let key = &w[..i];
-            if is_sensitive_key(key) && w.len() > i + 1 && !w[i + 1..].starts_with("//") {
-                return format!("{}{sep}{REDACTED}", &w[..i]);
+    let trim = |v: &str| v.trim_matches(|c: char| matches!(c, '"' | '\'' | ',' | ';' | '(' | ')' | '[' | ']' | '{' | '}')).to_string();
+    // `key=value` / `key:value` (not a URL): the key decides, else only the value can be a secret.
+    if !w.contains("://") {
+        if let Some(i) = w.find(['=', ':']) {
+            let (key, value) = (&w[..i], &w[i + 1..]);
+            if is_sensitive_key(key) && !value.is_empty() {
+                return format!("{}{REDACTED}", &w[..=i]);
             }
+            let core = trim(value);
+            if !core.is_empty() && secretish(&core) {
+                return format!("{}{}", &w[..=i], value.replacen(&core, REDACTED, 1));
+            }
+            return w;
         }
     }
-    let core = w.trim_matches(|c: char| matches!(c, '"' | '\'' | ',' | ';' | '(' | ')' | '[' | ']'));
-    if secretish(core) && !core.contains("://") {
-        return w.replace(core, REDACTED);
+    let core = trim(&w);
+    if secretish(&core) && !core.contains("://") {
+        return w.replacen(&core, REDACTED, 1);
     }
     w
 }
@@ -192,6 +199,10 @@ mod tests {
         assert!(!line.contains("PASSWORD") && !line.contains("user:"), "{line}");
         assert!(line.contains("http://***@%zz:1/v1/metrics"), "{line}");
         assert_eq!(printable("to https://collector:4318/v1/metrics every 30s"), "to https://collector:4318/v1/metrics every 30s");
+        // A long but plain key=value is not a secret (the startup line's service name).
+        let startup = "logs via OTLP to http://127.0.0.1:4318/v1/logs (service.name=openclaw-e2e-gateway-42, events via onDiagnosticEvent)";
+        assert_eq!(printable(startup), startup);
+        assert_eq!(mask_credentials("id=ghp_0123456789abcdefABCDEF0123,"), "id=[redacted],");
     }
 
     #[test]

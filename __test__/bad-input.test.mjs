@@ -50,6 +50,7 @@ test("malformed events are counted and skipped, never thrown; valid ones export 
       host.bus.emit(good);
     }
     assert.equal((await host.plugin.flush(5000)).ok, true);
+    await receiver.sync();
     const st = host.plugin.status();
     const total = BAD.length + IGNORED.length;
     assert.equal(st.received, total * 2);
@@ -79,6 +80,7 @@ test("attribute values outside the low-cardinality policy become unknown", async
     host.bus.emit({ type: "message.queued", channel: "agent:main:telegram:123", source: "has spaces" });
     host.bus.emit({ type: "message.queued", channel: "c".repeat(121), source: "ok" });
     await host.plugin.flush(5000);
+    await receiver.sync();
     const m = latest(receiver.requests, "openclaw.message.queued");
     assert.equal(pointWith(m, { "openclaw.channel": "unknown", "openclaw.source": "unknown" }).value, 1);
     assert.equal(pointWith(m, { "openclaw.channel": "unknown", "openclaw.source": "ok" }).value, 1);
@@ -99,6 +101,7 @@ test("series per instrument are capped: past the cap names collapse to `overflow
     // Two sources (an enum-like attribute) over 2,500 channels (an identity-like one).
     for (let i = 0; i < n; i++) host.bus.emit({ type: "message.queued", channel: `ch-${i}`, source: i % 5 ? "dispatch" : "cron" });
     await host.plugin.flush(10000);
+    await receiver.sync();
     await service.stop();
     const m = latest(receiver.requests, "openclaw.message.queued");
     assert.ok(m.points.length <= 2000, `${m.points.length} series`);
@@ -127,6 +130,7 @@ test("the recording queue is bounded in bytes: an oversized backlog is dropped a
     g.pushBatch(line.repeat(n));
     g.pushBatch(line);
     assert.equal((await g.flush(5000)).ok, true);
+    await receiver.sync();
     const st = g.status();
     assert.equal(st.received, n + 1);
     assert.equal(st.dropped, n);
@@ -150,6 +154,7 @@ test("one bad config value costs only itself: BigInt, cycles, throwing getters, 
     await service.start(ctxFor(otel, { logger }));
     host.bus.emit(good, { trusted: false });
     assert.equal((await host.plugin.flush(5000)).ok, true);
+    await receiver.sync();
     await service.stop();
     const warns = logger.lines.filter((l) => l.level === "warn").map((l) => l.message);
     assert.ok(warns.some((m) => /diagnostics\.otel\.loop could not be read/.test(m)), warns.join("\n"));
@@ -174,6 +179,7 @@ test("a lone surrogate in an event field costs one character, not the event", as
     // What JS truncation leaves of "✅ done 😀": half an emoji at the end of an unrelated field.
     host.bus.emit({ ...good, reason: "done \ud83d" }, { trusted: false });
     assert.equal((await host.plugin.flush(5000)).ok, true);
+    await receiver.sync();
     assert.equal(host.plugin.status().malformed, 0);
     await service.stop();
     assert.equal(pointWith(latest(receiver.requests, "openclaw.message.queued"), { "openclaw.channel": "webchat" })?.value, 1);

@@ -172,6 +172,7 @@ describe("2026.9 catalog, one event type at a time", () => {
       const seen = receiver.requests.length;
       host.bus.emit(event, meta);
       assert.equal((await host.plugin.flush(5000)).ok, true);
+      await receiver.sync();
       assert.equal(host.plugin.status().recorded, 1, "recorded, not malformed or ignored");
       await service.stop();
       const metrics = metricsOf(receiver.requests.slice(seen));
@@ -210,6 +211,7 @@ describe("2026.9 catalog, one event type at a time", () => {
     const seen = receiver.requests.length;
     for (const e of UNTRUSTED_IGNORED) host.bus.emit(e, U);
     await host.plugin.flush(5000);
+    await receiver.sync();
     const st = host.plugin.status();
     await service.stop();
     assert.equal(st.ignored, UNTRUSTED_IGNORED.length);

@@ -247,6 +247,7 @@ describe("configuration on the wire", () => {
       await service.start(ctxFor({ enabled: true }));
       host.bus.emit(messageFlow()[1]);
       assert.equal((await host.plugin.flush(5000)).ok, true);
+      await receiver.sync();
       assert.equal(latest(receiver.requests, "openclaw.message.queued").resource["service.name"], "from-env");
       await service.stop();
     } finally {

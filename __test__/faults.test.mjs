@@ -74,6 +74,7 @@ describe("faults at the collector", () => {
       await receiver.setMode("ok");
       await sleep(2500);
       await service.stop();
+      await receiver.sync();
       const tokens = latest(receiver.requests, "openclaw.tokens");
       assert.equal(pointWith(tokens, { "openclaw.token": "input" })?.value, 11, "cumulative totals lost nothing");
     });
@@ -91,6 +92,7 @@ describe("faults at the collector", () => {
       assert.equal(st.dropped, SPANS_IN_TURN, "dropped counts every loss");
       assert.equal(receiver.requests.filter((r) => r.path === "/v1/traces").length, 1, "sent once");
       await service.stop();
+      await receiver.sync();
       // Loss shows on a dashboard too: the self-metric, from the stop's final metrics export.
       const lost = latest(receiver.requests, "openclaw.telemetry.dropped");
       assert.equal(pointWith(lost, { "openclaw.signal": "traces", "openclaw.reason": "rejected" })?.value, SPANS_IN_TURN, JSON.stringify(lost?.points));

@@ -125,6 +125,7 @@ describe("operator messages", () => {
         await service.start(ctxFor(otel, { logger }));
         host.bus.emit({ type: "run.completed", runId: "r1", provider: "openai", model: "gpt-5.4", durationMs: 900, outcome: "completed" }, { trusted: true });
         const r = await host.plugin.flush(5000);
+        await receiver.sync();
         assert.equal(r.ok, false, "the span export failed");
         const st = host.plugin.status();
         assert.equal(st.exportsFailed, 0, "metrics are unaffected");
@@ -139,6 +140,7 @@ describe("operator messages", () => {
         assert.ok(logger.lines.some((l) => l.level === "warn" && /traces export to http:\/\/127\.0\.0\.1:\d+\/v1\/traces failed: connection refused/.test(l.message)), JSON.stringify(logger.lines));
         // The failure is counted under the traces signal the next time metrics go out.
         await host.plugin.flush(5000);
+        await receiver.sync();
         const ev = latest(receiver.requests, "openclaw.telemetry.exporter.events");
         assert.ok(pointWith(ev, { "openclaw.signal": "traces", "openclaw.status": "failure", "openclaw.errorCategory": "connection_refused" }), JSON.stringify(ev.points));
         assert.ok(pointWith(ev, { "openclaw.signal": "traces", "openclaw.status": "started" }));

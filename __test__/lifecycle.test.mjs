@@ -135,6 +135,7 @@ describe("lifecycle", () => {
       await new Promise((r) => setImmediate(r));
       const flushed = await host.plugin.flush(5000);
       await stopping;
+      await receiver.sync();
       assert.equal(flushed.ok, true, JSON.stringify(flushed));
       assert.equal(flushed.stopped, true);
       assert.equal(metricsOf(receiver.requests).filter((m) => m.name === "openclaw.message.queued").at(-1)?.points[0]?.value, 1);

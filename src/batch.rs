@@ -233,9 +233,7 @@ impl<T: Send + 'static> Inner<T> {
             }
         }
     }
-}
 
-impl<T: Send + 'static> Inner<T> {
     /// Sends one batch until it is exported, refused for good, or the stop deadline passes.
     fn send(&self, sink: &mut impl Sink<T>, batch: &[T], mut deadline: Instant) {
         let n = batch.len() as u64;

@@ -86,7 +86,11 @@ export function packBundle(out) {
   const { optionalDependencies, ...manifest } = publishedManifest(main);
   manifest.files = [...main.files, ...binaries];
   // The binary is inside: OpenClaw 2026.9 must not wait for a platform package.
-  if (manifest.openclaw?.install) manifest.openclaw = { ...manifest.openclaw, install: { ...manifest.openclaw.install, requiredPlatformPackages: undefined } };
+  if (manifest.openclaw?.install) {
+    const { requiredPlatformPackages, ...install } = manifest.openclaw.install;
+    manifest.openclaw = { ...manifest.openclaw, install };
+    if (Object.keys(install).length === 0) delete manifest.openclaw.install;
+  }
   // Its own name: the main package's tarball would have the same one.
   const packed = packStaged(out, manifest, manifest.files);
   const tarball = packed.replace(/\.tgz$/, "-bundle.tgz");

@@ -98,17 +98,18 @@ const WITHHELD_KEYS: &[&str] = &[
 
 /// True when an attribute with this key must be dropped: an id, personal data, or a secret.
 pub fn is_withheld_key(key: &str) -> bool {
-    let letters: String = key.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).collect();
-    WITHHELD_KEYS.contains(&letters.as_str()) || is_sensitive_key(key)
+    WITHHELD_KEYS.contains(&key_letters(key).as_str()) || is_sensitive_key(key)
 }
 
 /// True when a key (of an attribute, a header, a `k=v` pair) names a secret or personal data.
 pub fn is_sensitive_key(key: &str) -> bool {
-    let letters: String = key.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).collect();
+    let letters = key_letters(key);
     SENSITIVE_KEYS.iter().any(|k| letters == *k || (letters.ends_with(k) && k.len() >= 5))
-        || letters.ends_with("password")
-        || letters.ends_with("apikey")
-        || letters.ends_with("secret")
+}
+
+/// A key's letters and digits, lower-cased: `sessionKey`, `session_key` and `session-key` are one.
+fn key_letters(key: &str) -> String {
+    key.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).collect()
 }
 
 /// A word that reads as a secret: long, mixed letters and digits, token alphabet only; or an

@@ -37,6 +37,8 @@ export interface Status {
   received: number;
   recorded: number;
   malformed: number;
+  /** Values and span times outside their plausibility bounds (docs/metrics.md), skipped. */
+  implausible: number;
   ignored: number;
   dropped: number;
   late: number;

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ctxFor, makeHost, makeLogger, register, sleep } from "./support/host.mjs";
-import { latest, pointWith, startReceiver } from "./support/receiver.mjs";
+import { latest, pointWith, spansOf, startReceiver } from "./support/receiver.mjs";
 
 const good = { type: "message.queued", channel: "webchat", source: "dispatch", queueDepth: 1 };
 
@@ -18,8 +18,6 @@ const BAD = [
   ["wrong-typed field", { type: "queue.lane.enqueue", lane: "main", queueSize: "3" }],
   ["NaN (serialized as null)", { type: "queue.lane.enqueue", lane: "main", queueSize: NaN }],
   ["Infinity", { type: "diagnostic.heartbeat", queued: Infinity }],
-  ["negative number", { type: "model.usage", usage: { input: -5 } }],
-  ["huge number", { type: "model.usage", usage: { input: 1e300 } }],
   ["usage not an object", { type: "model.usage", usage: "lots" }],
   ["huge string", { type: "message.queued", channel: "x".repeat(2 << 20) }],
   ["cyclic object", cyclic()],
@@ -183,6 +181,47 @@ test("a lone surrogate in an event field costs one character, not the event", as
     assert.equal(host.plugin.status().malformed, 0);
     await service.stop();
     assert.equal(pointWith(latest(receiver.requests, "openclaw.message.queued"), { "openclaw.channel": "webchat" })?.value, 1);
+  } finally {
+    await receiver.stop();
+    host.cleanup();
+  }
+});
+
+test("implausible values are skipped alone and counted on the wire; the event's other values stay", async () => {
+  const receiver = await startReceiver();
+  const host = await makeHost();
+  try {
+    const [service] = register(host.plugin);
+    await service.start(ctxFor({ enabled: true, endpoint: receiver.httpBase, traces: true, flushIntervalMs: 60000 }));
+    const usage = { channel: "webchat", provider: "openai", model: "gpt-5" };
+    // 1e15 output tokens and USD 20,000 for one call are corrupt; the 5 input tokens are real.
+    host.bus.emit({ type: "model.usage", ...usage, usage: { input: 5, output: 1e15 }, costUsd: 20000 });
+    host.bus.emit({ type: "model.usage", ...usage, usage: { input: -7 } });
+    host.bus.emit({ type: "queue.lane.enqueue", lane: "main", queueSize: -1 });
+    // A corrupt duration would start the run span in 1970 and put 31,000 years in the histogram.
+    host.bus.emit({ type: "run.completed", ...usage, runId: "r-1", outcome: "completed", durationMs: 1e15 });
+    host.bus.emit({ type: "run.completed", ...usage, runId: "r-2", outcome: "completed", durationMs: 1200 });
+    assert.equal((await host.plugin.flush(5000)).ok, true);
+    await receiver.sync();
+    const st = host.plugin.status();
+    assert.equal(st.malformed, 0, "implausible is not malformed: the event's other values count");
+    const tokens = latest(receiver.requests, "openclaw.tokens");
+    assert.equal(pointWith(tokens, { "openclaw.token": "input" })?.value, 5);
+    assert.equal(pointWith(tokens, { "openclaw.token": "output" }), undefined);
+    assert.equal(latest(receiver.requests, "openclaw.cost.usd"), undefined);
+    assert.equal(pointWith(latest(receiver.requests, "openclaw.queue.lane.enqueue"), { "openclaw.lane": "main" })?.value, 1);
+    assert.equal(latest(receiver.requests, "openclaw.queue.depth"), undefined);
+    const runs = latest(receiver.requests, "openclaw.run.duration_ms");
+    assert.deepEqual(runs.points.map((p) => [p.count, p.sum]), [[1, 1200]]);
+    const runSpans = spansOf(receiver.requests).filter((s) => s.name === "openclaw.run");
+    assert.equal(runSpans.length, 1, "the 1970 span is not exported");
+    assert.ok(runSpans[0].startMs > Date.now() - 60_000);
+    // input -7, output 1e15 (two instruments), cost, depth, the run's duration, the 1970 span,
+    // and span attributes: -7 and 1e15 on the usage spans.
+    assert.ok(st.implausible >= 7, `implausible ${st.implausible}`);
+    const dropped = latest(receiver.requests, "openclaw.telemetry.dropped");
+    assert.equal(pointWith(dropped, { "openclaw.signal": "events", "openclaw.reason": "implausible" })?.value, st.implausible);
+    await service.stop();
   } finally {
     await receiver.stop();
     host.cleanup();

@@ -29,6 +29,8 @@ pub struct Status {
     pub received: f64,
     pub recorded: f64,
     pub malformed: f64,
+    /// Values and span times outside their plausibility bounds (docs/metrics.md), skipped.
+    pub implausible: f64,
     pub ignored: f64,
     pub dropped: f64,
     pub late: f64,
@@ -218,6 +220,7 @@ impl NativeGeneration {
             received: n(&c.received),
             recorded: n(&c.recorded),
             malformed: n(&c.malformed),
+            implausible: n(&shared.implausible),
             ignored: n(&c.ignored),
             dropped: n(&c.dropped),
             late: n(&c.late),

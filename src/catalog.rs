@@ -87,20 +87,70 @@ pub struct Spec {
     pub unit: &'static str,
     pub description: &'static str,
     pub buckets: &'static [f64],
+    /// The largest value one event may plausibly carry; values outside `0..=bound` are counted
+    /// as implausible and skipped, never exported.
+    pub bound: f64,
     /// Why this differs from the official plugin, when it does.
     pub note: &'static str,
 }
 
+/// Plausibility bounds by unit. Generous on purpose: they catch corrupt numbers (1e15 tokens,
+/// a 1970 start), not unusual ones.
+pub const BOUND_MS: f64 = 30.0 * 24.0 * 3_600_000.0;
+pub const BOUND_S: f64 = BOUND_MS / 1000.0;
+/// One TiB.
+pub const BOUND_BYTES: f64 = 1_099_511_627_776.0;
+/// 100M tokens in one event: 50x the largest context window.
+pub const BOUND_TOKENS: f64 = 1e8;
+/// USD 10,000 for one model call.
+pub const BOUND_COST_USD: f64 = 1e4;
+/// Counts, depths and other dimensionless values.
+pub const BOUND_COUNT: f64 = 1e9;
+
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+const fn bound_for(unit: &str) -> f64 {
+    if same(unit, "ms") {
+        BOUND_MS
+    } else if same(unit, "s") {
+        BOUND_S
+    } else if same(unit, "By") {
+        BOUND_BYTES
+    } else if same(unit, "{token}") {
+        BOUND_TOKENS
+    } else {
+        BOUND_COUNT
+    }
+}
+
 const fn counter(name: &'static str, unit: &'static str, description: &'static str) -> Spec {
-    Spec { name, kind: Kind::Counter, unit, description, buckets: &[], note: "" }
+    Spec { name, kind: Kind::Counter, unit, description, buckets: &[], bound: bound_for(unit), note: "" }
 }
 
 const fn histogram(name: &'static str, unit: &'static str, description: &'static str, buckets: &'static [f64]) -> Spec {
-    Spec { name, kind: Kind::Histogram, unit, description, buckets, note: "" }
+    Spec { name, kind: Kind::Histogram, unit, description, buckets, bound: bound_for(unit), note: "" }
 }
 
 const fn noted(spec: Spec, note: &'static str) -> Spec {
     Spec { note, ..spec }
+}
+
+/// A bound tighter or wider than the unit's.
+const fn bounded(spec: Spec, bound: f64) -> Spec {
+    Spec { bound, ..spec }
 }
 
 const D: &[f64] = DEFAULT_BUCKETS;
@@ -118,7 +168,7 @@ pub const CATALOG: &[Spec] = &[
     histogram("openclaw.gateway.rpc.admission_ms", "ms", "Elapsed time from Gateway RPC receipt until handler invocation", LONG),
     histogram("openclaw.gateway.rpc.queue_wait_ms", "ms", "Gateway operator start queue or worker frame queue wait", LONG),
     // Model usage and calls
-    counter("openclaw.tokens", "1", "Token usage by type"),
+    bounded(counter("openclaw.tokens", "1", "Token usage by type"), BOUND_TOKENS),
     histogram(
         "gen_ai.client.token.usage",
         "{token}",
@@ -126,10 +176,10 @@ pub const CATALOG: &[Spec] = &[
         GEN_AI_TOKEN_BUCKETS,
     ),
     histogram("gen_ai.client.operation.duration", "s", "GenAI client operation duration", GEN_AI_DURATION_S_BUCKETS),
-    counter("openclaw.cost.usd", "1", "Estimated model cost (USD)"),
+    bounded(counter("openclaw.cost.usd", "1", "Estimated model cost (USD)"), BOUND_COST_USD),
     histogram("openclaw.run.duration_ms", "ms", "Agent run duration", LONG),
     histogram("openclaw.harness.duration_ms", "ms", "Agent harness lifecycle duration", LONG),
-    histogram("openclaw.context.tokens", "1", "Context window size and usage", CONTEXT_TOKENS_BUCKETS),
+    bounded(histogram("openclaw.context.tokens", "1", "Context window size and usage", CONTEXT_TOKENS_BUCKETS), BOUND_TOKENS),
     histogram("openclaw.model_call.duration_ms", "ms", "Model call duration", D),
     histogram("openclaw.model_call.request_bytes", "By", "UTF-8 byte size of sanitized model request payloads", D),
     histogram("openclaw.model_call.response_bytes", "By", "UTF-8 byte size of bounded streamed model response payloads", D),
@@ -179,12 +229,19 @@ pub const CATALOG: &[Spec] = &[
     counter("openclaw.liveness.warning", "1", "Diagnostic liveness warning events"),
     histogram("openclaw.liveness.event_loop_delay_p99_ms", "ms", "P99 event-loop delay reported by diagnostic liveness warnings", D),
     histogram("openclaw.liveness.event_loop_delay_max_ms", "ms", "Maximum event-loop delay reported by diagnostic liveness warnings", D),
-    histogram("openclaw.liveness.event_loop_utilization", "1", "Event-loop utilization reported by diagnostic liveness warnings", D),
-    histogram(
-        "openclaw.liveness.cpu_core_ratio",
-        "1",
-        "Whole-process CPU usage in core equivalents, including worker and native threads; can exceed 1.",
-        D,
+    bounded(
+        histogram("openclaw.liveness.event_loop_utilization", "1", "Event-loop utilization reported by diagnostic liveness warnings", D),
+        1.0,
+    ),
+    // Core equivalents: 1,024 cores is beyond any host that runs a gateway.
+    bounded(
+        histogram(
+            "openclaw.liveness.cpu_core_ratio",
+            "1",
+            "Whole-process CPU usage in core equivalents, including worker and native threads; can exceed 1.",
+            D,
+        ),
+        1024.0,
     ),
     // Tools and exec
     histogram("openclaw.tool.execution.duration_ms", "ms", "Tool execution duration", D),
@@ -209,10 +266,12 @@ pub const CATALOG: &[Spec] = &[
             unit: "1",
             description: "Telemetry this plugin lost, by signal and reason",
             buckets: &[],
+            bound: BOUND_COUNT,
             note: "",
         },
         "Not in the official plugin. `openclaw.signal` events, traces or logs; `openclaw.reason` recording_queue_full (events \
-         the recording thread could not take), queue_full or rejected (refused for good by the collector). Only reasons that \
+         the recording thread could not take), implausible (values and span times outside the bounds above), queue_full \
+         or rejected (refused for good by the collector). Only reasons that \
          occurred are exported. Loss at the stop deadline is logged and in status() (`lostAtStop`).",
     ),
 ];
@@ -691,6 +750,27 @@ fn fmt_bound(b: f64) -> String {
     format!("{b}")
 }
 
+/// A bound as a reader thinks of it.
+fn fmt_limit(b: f64) -> String {
+    if b == BOUND_MS {
+        "30 days".into()
+    } else if b == BOUND_S {
+        "30 days (in s)".into()
+    } else if b == BOUND_BYTES {
+        "1 TiB".into()
+    } else {
+        let digits = format!("{b}");
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 && !digits.contains('.') {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    }
+}
+
 /// The metric catalog as Markdown; `docs/metrics.md` must equal this (a test checks).
 pub fn render_markdown() -> String {
     let mut out = String::from(
@@ -700,8 +780,13 @@ pub fn render_markdown() -> String {
          `diagnostics.otel.metricNamePrefix` in place of `openclaw.` when it is set. All values are\n\
          doubles; counters are monotonic sums; temporality is cumulative unless\n\
          `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` asks otherwise.\n\n\
-         | name | kind | unit | description | attributes | fed by |\n\
-         | --- | --- | --- | --- | --- | --- |\n",
+         A value outside `0..=bound` (negative, non-finite or past the bound) is implausible: it is\n\
+         skipped alone, never exported, and counted in status() (`implausible`) and in\n\
+         `openclaw.telemetry.dropped{openclaw.signal=\"events\",openclaw.reason=\"implausible\"}`; the\n\
+         event's other values are still recorded. Spans ending more than an hour ahead of the clock\n\
+         or starting more than 7 days before it are skipped and counted the same way.\n\n\
+         | name | kind | unit | description | attributes | fed by | bound |\n\
+         | --- | --- | --- | --- | --- | --- | --- |\n",
     );
     for s in CATALOG {
         let kind = match s.kind {
@@ -727,13 +812,14 @@ pub fn render_markdown() -> String {
             events = vec![format!("the plugin's own loss counts, at each collection. {}", s.note)];
         }
         out.push_str(&format!(
-            "| `{}` | {} | `{}` | {} | {} | {} |\n",
+            "| `{}` | {} | `{}` | {} | {} | {} | {} |\n",
             s.name,
             kind,
             s.unit,
             s.description,
             attrs.join(", "),
-            events.join(", ")
+            events.join(", "),
+            fmt_limit(s.bound)
         ));
     }
     out.push_str("\n## Histogram bucket boundaries\n\n");

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 /// Numbers above this are corrupt: no real token count, cost, size or duration gets near.
+/// Per-instrument bounds (`catalog::Spec::bound`) are tighter; this one guards span attributes.
 pub const MAX_VALUE: f64 = 1e15;
 
 pub struct Event {
@@ -111,14 +112,13 @@ impl Event {
         Ok((!cur.is_null()).then_some(cur))
     }
 
-    /// A measurement: absent is None; present must be finite, >= 0 and plausible.
+    /// A number as sent, any sign: absent is None, another type is malformed. Whether it is
+    /// plausible is the caller's rule (a metric's bound, `MAX_VALUE` for span attributes), so an
+    /// implausible value costs only itself, not the event.
     pub fn num(&self, path: &str) -> Result<Option<f64>, Malformed> {
         match self.lookup(path)? {
             None => Ok(None),
-            Some(Value::Number(n)) => match n.as_f64() {
-                Some(x) if x.is_finite() && (0.0..=MAX_VALUE).contains(&x) => Ok(Some(x)),
-                _ => Err(Malformed(format!("`{path}` is negative or implausibly large"))),
-            },
+            Some(Value::Number(n)) => Ok(n.as_f64().filter(|x| x.is_finite())),
             Some(_) => Err(Malformed(format!("`{path}` is not a number"))),
         }
     }
@@ -168,7 +168,7 @@ mod tests {
         assert_eq!(e.num("usage.cacheRead"), Ok(None));
         assert_eq!(e.num("usage.missing"), Ok(None));
         assert!(e.num("channel.deep").is_err(), "a string has no fields");
-        assert!(e.num("n").is_err());
+        assert_eq!(e.num("n"), Ok(Some(-1.0)), "the sign is the caller's to judge");
         assert!(e.num("s").is_err());
         assert_eq!(e.text("channel"), Ok(Some("webchat".into())));
         assert!(e.text("usage").is_err());

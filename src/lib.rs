@@ -17,3 +17,4 @@ pub mod policy;
 pub mod record;
 pub mod span_catalog;
 pub mod spans;
+pub mod time;

@@ -14,7 +14,7 @@ use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, LoggerProvider 
 use opentelemetry::trace::TraceFlags;
 use opentelemetry_sdk::logs::{SdkLogger, SdkLoggerProvider};
 use serde_json::{Map, Value};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Attributes per record, as the official plugin bounds them.
 const MAX_ATTRIBUTES: usize = 64;
@@ -206,7 +206,9 @@ impl LogMapper {
         body: String,
         attrs: Attrs,
     ) -> Result<LogItem, Malformed> {
-        let ts = ev.num("ts")?.map_or_else(SystemTime::now, |ms| UNIX_EPOCH + Duration::from_micros((ms * 1000.0) as u64));
+        // An implausible time (1970, far ahead) is replaced by now, like a missing one.
+        let now = crate::time::now_ms();
+        let ts = crate::time::from_unix_ms(ev.num("ts")?.filter(|ms| crate::time::plausible(*ms, now)).unwrap_or(now));
         let cx = trace_ctx(ev, trust);
         let mut record = self.logger.create_log_record();
         record.set_timestamp(ts);
@@ -255,8 +257,8 @@ mod tests {
     #[test]
     fn iso_times() {
         assert_eq!(iso_time(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
-        assert_eq!(iso_time(UNIX_EPOCH + Duration::from_millis(1_767_268_800_123)), "2026-01-01T12:00:00.123Z");
-        assert_eq!(iso_time(UNIX_EPOCH + Duration::from_millis(951_782_400_000)), "2000-02-29T00:00:00.000Z");
+        assert_eq!(iso_time(UNIX_EPOCH + std::time::Duration::from_millis(1_767_268_800_123)), "2026-01-01T12:00:00.123Z");
+        assert_eq!(iso_time(UNIX_EPOCH + std::time::Duration::from_millis(951_782_400_000)), "2000-02-29T00:00:00.000Z");
     }
 
     #[test]

@@ -72,6 +72,8 @@ pub struct Shared {
     pub log_records: OnceLock<Arc<Batcher<LogItem>>>,
     /// Spans the sampler left out.
     pub spans_sampled_out: OnceLock<Arc<AtomicU64>>,
+    /// Values and span times outside their plausibility bounds, skipped (recorder and tracer).
+    pub implausible: Arc<AtomicU64>,
 }
 
 struct Running {
@@ -104,6 +106,7 @@ fn dropped_counter(
                 }
             };
             put("events", "recording_queue_full", sh.counters.dropped.load(Relaxed));
+            put("events", "implausible", sh.implausible.load(Relaxed));
             for (signal, counts) in [("traces", sh.spans.get().map(|b| b.counts())), ("logs", sh.log_records.get().map(|b| b.counts()))] {
                 if let Some(c) = counts {
                     put(signal, "queue_full", c.dropped);
@@ -365,7 +368,8 @@ impl Generation {
         }
         let provider = provider.build();
         let meter = provider.meter(METER_NAME);
-        let recorder = Recorder::new(&meter, &s.metric_name_prefix);
+        let mut recorder = Recorder::new(&meter, &s.metric_name_prefix);
+        recorder.implausible = shared.implausible.clone();
         let dropped = dropped_counter(&meter, &s.metric_name_prefix, Arc::downgrade(&shared));
         if let Some(counter) = recorder.counter("openclaw.telemetry.exporter.events") {
             shared.reporter.set_counter(counter);
@@ -384,7 +388,8 @@ impl Generation {
                 Ok(b) => {
                     let b = Arc::new(b);
                     let _ = shared.spans.set(b.clone());
-                    let tracer = Tracer::new(t.sampling, t.session_hash_salt.clone(), t.latest_gen_ai);
+                    let mut tracer = Tracer::new(t.sampling, t.session_hash_salt.clone(), t.latest_gen_ai);
+                    tracer.implausible = shared.implausible.clone();
                     let _ = shared.spans_sampled_out.set(tracer.sampled_out.clone());
                     feeds.spans = Some((tracer, b));
                     started.push(Signal::Traces);
@@ -658,6 +663,7 @@ impl Shared {
             spans: OnceLock::new(),
             log_records: OnceLock::new(),
             spans_sampled_out: OnceLock::new(),
+            implausible: Arc::default(),
         }
     }
 }

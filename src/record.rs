@@ -8,7 +8,8 @@ use opentelemetry::metrics::{Counter, Histogram, Meter};
 use opentelemetry::KeyValue;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
 
 enum Instrument {
     Counter(Counter<f64>),
@@ -50,6 +51,8 @@ pub struct Recorder {
     rules: HashMap<&'static str, Vec<(&'static Rule, usize)>>,
     /// Per instrument: hashes of the attribute sets it has recorded (see `SERIES_CAP`).
     series: Vec<Mutex<HashSet<u64, BuildHasherDefault<rustc_hash::FxHasher>>>>,
+    /// Values outside their instrument's `bound`, skipped; the pipeline shares it with status().
+    pub implausible: Arc<AtomicU64>,
 }
 
 /// A hash of one attribute set, order-sensitive (rules always build a set in one order). Fx, not
@@ -210,7 +213,7 @@ impl Recorder {
             }
         }
         let series = CATALOG.iter().map(|_| Mutex::new(HashSet::default())).collect();
-        Recorder { instruments, rules, series }
+        Recorder { instruments, rules, series, implausible: Arc::default() }
     }
 
     /// The attribute set to record: as given while the instrument has room, else (for a set
@@ -269,6 +272,11 @@ impl Recorder {
             return Outcome::Ignored;
         }
         for (i, value, attrs) in taken {
+            if !CATALOG.get(i).is_some_and(|spec| (0.0..=spec.bound).contains(&value)) {
+                // Only this value is lost: the event's other measurements still count.
+                self.implausible.fetch_add(1, Relaxed);
+                continue;
+            }
             let attrs = self.bounded(i, attrs);
             match self.instruments.get(i) {
                 Some(Instrument::Counter(c)) => c.add(value, &attrs),
@@ -381,8 +389,6 @@ mod tests {
             r#"{"seq":1}"#,
             r#"{"type":"queue.lane.enqueue","queueSize":1}"#,
             r#"{"type":"queue.lane.enqueue","lane":"main","queueSize":"3"}"#,
-            r#"{"type":"queue.lane.enqueue","lane":"main","queueSize":-1}"#,
-            r#"{"type":"model.usage","channel":"c","usage":{"input":5,"output":1e300}}"#,
             r#"{"type":"model.usage","channel":{"nested":1},"usage":{"input":5}}"#,
             r#"{"type":"session.stuck","state":"processing","ageMs":"long"}"#,
             r#"{"type":"model.usage","usage":"lots"}"#,
@@ -395,6 +401,32 @@ mod tests {
         let rms = exporter.get_finished_metrics().unwrap();
         assert!(points(&rms, "openclaw.tokens").is_empty(), "a malformed event records nothing, not even its valid parts");
         assert!(points(&rms, "openclaw.queue.lane.enqueue").is_empty());
+    }
+
+    #[test]
+    fn an_implausible_value_is_skipped_alone_and_counted() {
+        let exporter = InMemoryMetricExporter::default();
+        let provider = SdkMeterProvider::builder().with_reader(PeriodicReader::builder(exporter.clone()).build()).build();
+        let recorder = Recorder::new(&provider.meter("openclaw"), "openclaw.");
+        for j in [
+            r#"{"type":"queue.lane.enqueue","lane":"main","queueSize":-1}"#,
+            r#"{"type":"model.usage","channel":"c","usage":{"input":5,"output":1e15},"costUsd":20000}"#,
+            r#"{"type":"diagnostic.liveness.warning","reasons":["event_loop_delay"],"eventLoopUtilization":1.5,"eventLoopDelayMaxMs":40}"#,
+        ] {
+            assert_eq!(recorder.record_json(j, Trust::default()), Outcome::Recorded, "{j}");
+        }
+        provider.force_flush().unwrap();
+        let rms = exporter.get_finished_metrics().unwrap();
+        let by_type: Vec<(f64, String)> =
+            points(&rms, "openclaw.tokens").into_iter().map(|(v, a)| (v, attr(&a, "openclaw.token").unwrap_or("").to_string())).collect();
+        assert_eq!(by_type, vec![(5.0, "input".to_string())], "the output count (1e15) is skipped, the input kept");
+        assert!(points(&rms, "openclaw.cost.usd").is_empty(), "USD 20,000 for one call is past the bound");
+        assert!(points(&rms, "openclaw.queue.depth").is_empty(), "a negative depth is skipped");
+        assert_eq!(points(&rms, "openclaw.queue.lane.enqueue").len(), 1, "the enqueue itself still counts");
+        assert!(points(&rms, "openclaw.liveness.event_loop_utilization").is_empty(), "utilization is at most 1");
+        assert_eq!(points(&rms, "openclaw.liveness.event_loop_delay_max_ms").len(), 1);
+        // depth, output in openclaw.tokens and in gen_ai.client.token.usage, cost, utilization.
+        assert_eq!(recorder.implausible.load(Relaxed), 5);
     }
 
     #[test]

@@ -8,22 +8,31 @@
 //! diagnostic span it happened in. Without a trace context a span is a new root.
 
 use crate::attributes::{lane, low_cardinality, UNKNOWN};
+use crate::catalog::BOUND_MS;
 use crate::config::Sampling;
-use crate::event::{Event, Malformed};
+use crate::event::{Event, Malformed, MAX_VALUE};
 use crate::policy::bounded_text;
 use crate::record::{gen_ai_operation, holds, Trust};
 use crate::span_catalog::{Ids, Kind, Msg, SpanAttr, SpanSpec, Src, Status, SPANS};
+use crate::time::{from_unix_ms, plausible};
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceFlags, TraceId, TraceState};
 use opentelemetry::{InstrumentationScope, KeyValue};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Span ids already exported by this generation, so a repeated lifecycle id can never yield
 /// two spans with one id (the later one becomes a child instead).
 const RECENT_IDS: usize = 8192;
+
+/// What `Tracer::build` made of one span rule.
+enum Built {
+    Span(Box<SpanData>),
+    SampledOut,
+    Implausible,
+}
 
 /// A valid W3C trace context from an event's `trace` object.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -152,6 +161,16 @@ fn nonempty(v: Option<String>) -> Option<String> {
 }
 
 impl Tracer {
+    /// A quantity for a span attribute: negative or corrupt ones are left out and counted.
+    fn plausible(&self, v: Option<f64>) -> Option<f64> {
+        let v = v?;
+        if (0.0..=MAX_VALUE).contains(&v) {
+            return Some(v);
+        }
+        self.implausible.fetch_add(1, Relaxed);
+        None
+    }
+
     fn attribute(&self, ev: &Event, a: &SpanAttr) -> Result<Option<KeyValue>, Malformed> {
         let key = a.key;
         let text = |v: String| Some(KeyValue::new(key, v));
@@ -162,10 +181,10 @@ impl Tracer {
             Src::LowOr(f, fallback) => text(low_cardinality(nonempty(ev.text(f)?).as_deref(), fallback)),
             Src::Text(f) => nonempty(ev.text(f)?).and_then(|v| text(bounded_text(v.trim()))),
             Src::TextOr(f, fallback) => text(nonempty(ev.text(f)?).map_or_else(|| fallback.to_string(), |v| bounded_text(v.trim()))),
-            Src::Int(f) => ev.num(f)?.and_then(int),
-            Src::IntOr0(f) => int(ev.num(f)?.unwrap_or(0.0)),
-            Src::Positive(f) => ev.num(f)?.filter(|v| *v > 0.0).and_then(int),
-            Src::Num(f) => ev.num(f)?.map(|v| KeyValue::new(key, v)),
+            Src::Int(f) => self.plausible(ev.num(f)?).and_then(int),
+            Src::IntOr0(f) => self.plausible(Some(ev.num(f)?.unwrap_or(0.0))).and_then(int),
+            Src::Positive(f) => self.plausible(ev.num(f)?).filter(|v| *v > 0.0).and_then(int),
+            Src::Num(f) => self.plausible(ev.num(f)?).map(|v| KeyValue::new(key, v)),
             Src::Bool(f) => ev.flag(f)?.map(|b| KeyValue::new(key, b)),
             Src::TrueOnly(f) => ev.flag(f)?.filter(|b| *b).map(|b| KeyValue::new(key, b)),
             Src::GenAiOperation => Some(KeyValue::new(key, gen_ai_operation(ev)?)),
@@ -173,7 +192,7 @@ impl Tracer {
                 let k = if self.latest_gen_ai { "gen_ai.provider.name" } else { "gen_ai.system" };
                 Some(KeyValue::new(k, low_cardinality(nonempty(ev.text(f)?).as_deref(), UNKNOWN)))
             }
-            Src::PromptTokens(positive_only) => prompt_tokens(ev)?.filter(|v| !positive_only || *v > 0.0).and_then(int),
+            Src::PromptTokens(positive_only) => self.plausible(prompt_tokens(ev)?).filter(|v| !positive_only || *v > 0.0).and_then(int),
             Src::Joined(f) => text(low_cardinality(ev.strings(f)?.map(|v| v.join(":")).as_deref(), UNKNOWN)),
             Src::Lane(f) => nonempty(ev.text(f)?).and_then(|v| text(lane(Some(&v)))),
         })
@@ -188,10 +207,6 @@ impl Tracer {
             Msg::Joined(f) => ev.strings(f)?.map(|v| v.join(":")).unwrap_or_default(),
         })
     }
-}
-
-fn millis_to_time(ms: f64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_micros((ms * 1000.0).max(0.0) as u64)
 }
 
 /// What `Tracer::spans` decided about one event.
@@ -210,7 +225,11 @@ pub struct Tracer {
     latest_gen_ai: bool,
     recent: Mutex<(VecDeque<SpanId>, HashSet<SpanId>)>,
     /// Spans the sampler left out; shared with the status view.
-    pub sampled_out: std::sync::Arc<AtomicU64>,
+    pub sampled_out: Arc<AtomicU64>,
+    /// Spans and numeric attributes skipped as implausible; shared with the status view.
+    pub implausible: Arc<AtomicU64>,
+    /// The clock span times are judged against (fixed in tests that replay old events).
+    pub now_ms: fn() -> f64,
 }
 
 impl Tracer {
@@ -227,6 +246,8 @@ impl Tracer {
             scope: InstrumentationScope::builder("openclaw").with_version(env!("CARGO_PKG_VERSION")).build(),
             recent: Mutex::new((VecDeque::new(), HashSet::new())),
             sampled_out: Default::default(),
+            implausible: Default::default(),
+            now_ms: crate::time::now_ms,
         }
     }
 
@@ -264,21 +285,25 @@ impl Tracer {
                 continue;
             }
             match self.build(ev, trust, spec)? {
-                Some(span) => {
+                Built::Span(span) => {
                     decision.built += 1;
-                    out.push(span);
+                    out.push(*span);
                 }
-                None => {
+                Built::SampledOut => {
                     decision.sampled_out += 1;
                     self.sampled_out.fetch_add(1, Relaxed);
+                }
+                Built::Implausible => {
+                    self.implausible.fetch_add(1, Relaxed);
                 }
             }
         }
         Ok((out, decision))
     }
 
-    /// The span, or None when the sampler leaves it out (then nothing else is computed).
-    fn build(&self, ev: &Event, trust: Trust, spec: &SpanSpec) -> Result<Option<SpanData>, Malformed> {
+    /// The span, unless the sampler leaves it out (then nothing else is computed) or its times
+    /// are implausible.
+    fn build(&self, ev: &Event, trust: Trust, spec: &SpanSpec) -> Result<Built, Malformed> {
         let cx = trace_ctx(ev, trust);
         let (trace_id, span_id, parent) = match (cx, spec.ids) {
             (None, _) => (TraceId::from(random_u128().max(1)), new_span_id(), None),
@@ -289,18 +314,20 @@ impl Tracer {
             (Some(c), Ids::Child) => (c.trace_id, new_span_id(), c.span_id.or(c.parent_span_id)),
         };
         if !self.keeps(cx.as_ref(), trace_id, parent.is_some()) {
-            return Ok(None);
+            return Ok(Built::SampledOut);
         }
-        let end_ms = match ev.num(spec.end_at)?.or(ev.num("ts")?) {
-            Some(ts) => ts,
-            None => SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0),
-        };
+        let now = (self.now_ms)();
+        let end_ms = ev.num(spec.end_at)?.or(ev.num("ts")?).unwrap_or(now);
         let duration = match spec.duration {
             Some(f) => ev.num(f)?,
             None => None,
         };
-        let end_time = millis_to_time(end_ms);
-        let start_time = duration.map_or(end_time, |d| millis_to_time(end_ms - d));
+        let start_ms = end_ms - duration.unwrap_or(0.0);
+        if duration.is_some_and(|d| !(0.0..=BOUND_MS).contains(&d)) || !plausible(end_ms, now) || !plausible(start_ms, now) {
+            return Ok(Built::Implausible);
+        }
+        let end_time = from_unix_ms(end_ms);
+        let start_time = from_unix_ms(start_ms);
         let mut attributes = Vec::with_capacity(spec.attrs.len() + 1);
         for a in spec.attrs.iter().flat_map(|g| g.iter()) {
             if let Some(kv) = self.attribute(ev, a)? {
@@ -333,7 +360,7 @@ impl Tracer {
         } else {
             spec.name.into()
         };
-        Ok(Some(SpanData {
+        Ok(Built::Span(Box::new(SpanData {
             span_context: SpanContext::new(trace_id, span_id, TraceFlags::SAMPLED, false, TraceState::default()),
             parent_span_id: parent.unwrap_or(SpanId::INVALID),
             parent_span_is_remote: cx.is_some_and(|c| c.parent_remote) && parent.is_some(),
@@ -350,7 +377,7 @@ impl Tracer {
             links: SpanLinks::default(),
             status,
             instrumentation_scope: self.scope.clone(),
-        }))
+        })))
     }
 }
 
@@ -361,8 +388,14 @@ mod tests {
 
     const TRUSTED: Trust = Trust { trusted: true, internal: false, trusted_trace_context: false };
 
+    /// The fixtures' events happened at 1795332876000 ms; judge their times from then.
+    fn replaying(mut t: Tracer) -> Tracer {
+        t.now_ms = || 1_795_332_880_000.0;
+        t
+    }
+
     fn tracer(ratio: f64) -> Tracer {
-        Tracer::new(Sampling { ratio, parent_based: true, source: "test" }, None, false)
+        replaying(Tracer::new(Sampling { ratio, parent_based: true, source: "test" }, None, false))
     }
 
     fn one(t: &Tracer, json: &str, trust: Trust) -> SpanData {
@@ -377,6 +410,27 @@ mod tests {
 
     const RUN: &str = r#"{"type":"run.completed","runId":"r1","sessionKey":"agent:main:main","sessionId":"s1","provider":"openai","model":"gpt-5","channel":"webchat","outcome":"error","errorCategory":"provider_error","durationMs":1500,"ts":1795332876000,
         "trace":{"traceId":"a53beef80061e282ce750b1826601f3c","spanId":"9dd1d2a483f23586","parentSpanId":"e44af4882ea5a7cb","traceFlags":"01"}}"#;
+
+    #[test]
+    fn implausible_times_skip_the_span_and_count_it() {
+        let t = tracer(1.0);
+        for (what, json) in [
+            ("a corrupt duration would start it in 1970", RUN.replace(r#""durationMs":1500"#, r#""durationMs":1e15"#)),
+            ("a negative duration", RUN.replace(r#""durationMs":1500"#, r#""durationMs":-5"#)),
+            ("ts 0", RUN.replace("1795332876000", "0")),
+            ("two hours ahead of the clock", RUN.replace("1795332876000", "1795340080000")),
+        ] {
+            let (spans, d) = t.spans(&parse(&json).unwrap(), TRUSTED).unwrap();
+            assert!(spans.is_empty() && d == Decision::default(), "{what}");
+        }
+        assert_eq!(t.implausible.load(Relaxed), 4);
+        let usage = RUN.replace(r#""type":"run.completed""#, r#""type":"model.usage","usage":{"input":-3,"output":7}"#);
+        let s = one(&t, &usage, TRUSTED);
+        assert_eq!(attr(&s, "openclaw.tokens.output").as_deref(), Some("7"));
+        assert_eq!(attr(&s, "openclaw.tokens.input"), None, "a negative count is left out");
+        // The input count feeds two attributes: openclaw.tokens.input and the GenAI input tokens.
+        assert_eq!(t.implausible.load(Relaxed), 6);
+    }
 
     #[test]
     fn lifecycle_spans_keep_the_runtime_ids_and_times() {
@@ -452,7 +506,7 @@ mod tests {
         assert_eq!(attr(&s, "openclaw.model_call.response_bytes"), None, "zero sizes are omitted");
         assert_eq!(s.events.len(), 1);
         assert_eq!(s.events.events[0].name, "openclaw.provider.request");
-        let latest = Tracer::new(Sampling { ratio: 1.0, parent_based: true, source: "t" }, Some("pepper".into()), true);
+        let latest = replaying(Tracer::new(Sampling { ratio: 1.0, parent_based: true, source: "t" }, Some("pepper".into()), true));
         let s = one(&latest, &json.replace(r#""ts""#, r#""sessionKey":"agent:main:main","ts""#), TRUSTED);
         assert_eq!(s.name, "text_completion gpt-5.4");
         assert_eq!(attr(&s, "gen_ai.provider.name").as_deref(), Some("openai"));

@@ -2,7 +2,10 @@
 // honoured; a permanent refusal is counted, not retried. Everything asserted is what reached
 // the receiver and what status() counts.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import path from "node:path";
 import { describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { TURN, messageFlow } from "./support/events.mjs";
 import { ctxFor, makeHost, makeLogger, register, sleep } from "./support/host.mjs";
 import { latest, pointWith, spansOf, startReceiver } from "./support/receiver.mjs";
@@ -141,5 +144,74 @@ describe("faults at the collector", () => {
     } finally {
       await receiver.stop();
     }
+  });
+
+  test("a SIGSTOPped collector (sockets open, nothing answers): bounded waits, then every span once it resumes", async () => {
+    await withPlugin("ok", { flushIntervalMs: 1000 }, async ({ receiver, host, service }) => {
+      receiver.signal("SIGSTOP");
+      const t0 = performance.now();
+      replay(host);
+      const emitMs = performance.now() - t0;
+      await sleep(4500);
+      const during = host.plugin.status();
+      assert.equal(during.traces.exported, 0);
+      assert.notEqual(during.traces.state, "healthy", JSON.stringify(during.traces));
+      assert.match(during.traces.cause ?? "", /timeout/);
+      receiver.signal("SIGCONT");
+      for (let i = 0; i < 150 && host.plugin.status().traces.exported < SPANS_IN_TURN; i++) await sleep(100);
+      await receiver.sync();
+      const ids = spansOf(receiver.requests).map((s) => s.spanId);
+      // A request sent while frozen may be answered after the resume and also sent again: OTLP
+      // delivery is at least once. None is lost.
+      assert.equal(new Set(ids).size, SPANS_IN_TURN, `${new Set(ids).size} distinct spans accepted`);
+      const st = host.plugin.status().traces;
+      assert.equal(st.dropped, 0, JSON.stringify(st));
+      assert.equal(st.state, "healthy");
+      console.log(`# SIGSTOPped collector: replay took ${emitMs.toFixed(1)} ms on the JS thread; ${st.retries} retries; ${ids.length} span deliveries for ${SPANS_IN_TURN} spans`);
+      await service.stop();
+    });
+  });
+
+  test("a collector name that does not resolve: categorised dns, retried, the other signals flow", async () => {
+    const receiver = await startReceiver();
+    const host = await makeHost();
+    const saved = { ...process.env };
+    Object.assign(process.env, { OTEL_BSP_SCHEDULE_DELAY: "200", OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://collector.invalid:4318/v1/traces" });
+    try {
+      const [service] = register(host.plugin);
+      // flushIntervalMs also paces span batches (as in the official plugin).
+      await service.start(ctxFor({ enabled: true, endpoint: receiver.httpBase, traces: true, flushIntervalMs: 1000 }));
+      replay(host);
+      const t0 = performance.now();
+      for (let i = 0; i < 100 && host.plugin.status().traces.retries < 1; i++) await sleep(100);
+      console.log(`# unresolvable collector: first failure after ${(performance.now() - t0).toFixed(0)} ms`);
+      const st = host.plugin.status();
+      assert.match(st.traces.cause ?? "", /^dns/, JSON.stringify(st));
+      assert.ok(st.traces.retries >= 1, JSON.stringify(st.traces));
+      assert.equal((await host.plugin.flush(3000)).ok, false, "the traces part of the flush cannot succeed");
+      await receiver.sync();
+      assert.ok(latest(receiver.requests, "openclaw.tokens"), "metrics still reach their collector");
+      await service.stop();
+    } finally {
+      process.env = saved;
+      await receiver.stop();
+      host.cleanup();
+    }
+  });
+
+  test("the secret scan: a run where everything fails prints none of the secrets planted in config, env and events", () => {
+    const here = path.dirname(fileURLToPath(import.meta.url));
+    const child = spawnSync(process.execPath, [path.join(here, "support/failing-run.mjs")], { encoding: "utf8", timeout: 60000 });
+    assert.equal(child.status, 0, child.stderr);
+    const out = `${child.stdout}\n${child.stderr}`;
+    const lines = out.split("\n").filter(Boolean);
+    // Not vacuous: the run did fail in each of the planted ways, and said so.
+    for (const expected of [/connection refused/, /traces export .* failed: dns/, /OTEL_EXPORTER_OTLP_LOGS_ENDPOINT .* not a usable URL/, /headers entry #\d/, /^status: /m]) {
+      assert.match(out, expected);
+    }
+    const leaks = lines.filter((l) => l.includes("S3CRET"));
+    assert.deepEqual(leaks, [], `${leaks.length} of ${lines.length} lines leak a planted secret`);
+    assert.ok(lines.every((l) => l.length <= 4000), "every line is bounded");
+    console.log(`# secret scan: ${lines.length} lines (${out.length} characters) printed by a failing run, 0 with a planted secret`);
   });
 });

@@ -6,6 +6,7 @@ use crate::config::{self, Level, Outcome};
 use crate::export::SignalHealth;
 use crate::filelog::FileLogSource;
 use crate::pipeline::{Generation, HostInfo};
+use crate::policy::printable;
 use crate::record::Trust;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -157,7 +158,8 @@ impl NativeGeneration {
 
     #[napi(getter)]
     pub fn summary(&self) -> String {
-        self.inner.summary.clone()
+        // The summary names config values (service name, endpoints): it passes the funnel too.
+        printable(&self.inner.summary)
     }
 
     /// One diagnostic event as JSON, with the host's trust bits (1 trusted, 2 internal).
@@ -216,7 +218,7 @@ impl NativeGeneration {
         let metrics_state = m.state();
         Status {
             running: self.inner.is_running(),
-            summary: self.inner.summary.clone(),
+            summary: printable(&self.inner.summary),
             received: n(&c.received),
             recorded: n(&c.recorded),
             malformed: n(&c.malformed),
@@ -269,7 +271,7 @@ fn settle_on_thread<'env>(
     let spawned = std::thread::Builder::new().name("otel-rs-settle".into()).spawn(move || {
         let started = Instant::now();
         let result = work(timeout);
-        let outcome = Settled { ok: result.is_ok(), error: result.err(), elapsed_ms: started.elapsed().as_secs_f64() * 1000.0 };
+        let outcome = Settled { ok: result.is_ok(), error: result.err().map(|e| printable(&e)), elapsed_ms: started.elapsed().as_secs_f64() * 1000.0 };
         deferred.resolve(move |_| Ok(outcome));
     });
     match spawned {

@@ -175,6 +175,15 @@ def export_handler(service, response):
     return export
 
 
+class Quiet(ThreadingHTTPServer):
+    """A client that gave up (a timed-out export, after a SIGSTOP) is not an error here."""
+
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
+
 class MetricsService(metrics_service_pb2_grpc.MetricsServiceServicer):
     Export = export_handler("metrics.v1.MetricsService", metrics_service_pb2.ExportMetricsServiceResponse)
 
@@ -196,7 +205,7 @@ def main():
     args = ap.parse_args()
     MODE = args.mode
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", args.http_port), Handler)
+    httpd = Quiet(("127.0.0.1", args.http_port), Handler)
     httpd.daemon_threads = True
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
 

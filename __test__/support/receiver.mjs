@@ -63,7 +63,12 @@ export async function startReceiver({ mode = "ok" } = {}) {
         check();
       });
     },
+    /** Sends the receiver process a signal (SIGSTOP freezes it with its sockets open). */
+    signal(sig) {
+      proc.kill(sig);
+    },
     async stop() {
+      proc.kill("SIGCONT");
       proc.stdin.end();
       proc.kill("SIGKILL");
       await new Promise((r) => (proc.exitCode !== null || proc.signalCode ? r() : proc.once("exit", r)));

@@ -34,7 +34,7 @@ const CHILD_TIMEOUT_MS = 120000;
 
 // The plan: every figure in the table is produced by one of these.
 const PLAN = {
-  outage: { flows: 500, outageMs: 10000, recoverMs: 8000, flushIntervalMs: 1000 },
+  outage: { runs: 3, flows: 500, outageMs: 10000, recoverMs: 8000, flushIntervalMs: 1000 },
   throttle: { throttleMs: 5000, recoverMs: 3000, flushIntervalMs: 1000, traces: false },
   "too-large": { flows: 50, waitMs: 6500, flushIntervalMs: 1000 },
   hang: { flows: 2500, loadMs: 10000, flushIntervalMs: 1000, stopCapMs: 60000 },
@@ -166,45 +166,65 @@ function warnLines(result) {
 
 const SCENARIOS = {
   async outage(plan) {
+    // Repeated: where a batch's retries end relative to the recovery decides its fate, so one
+    // run can show all spans delivered and the next half of them lost.
+    const per = { ours: [], official: [] };
+    const raw = { ours: [], official: [] };
+    for (let i = 0; i < plan.runs; i++) {
+      for (const variant of VARIANTS) {
+        const run = await withReceiver("fail", async (rcv) => {
+          const r = await runChild({ scenario: "outage", variant, endpoint: rcv.httpBase, receiverBase: rcv.httpBase, ...plan });
+          await rcv.sync();
+          return { ...r, requests: rcv.requests };
+        });
+        noteContentTypes(variant, run.requests);
+        const entry = { ...run, requests: undefined };
+        raw[variant].push(entry);
+        if (failed(run)) {
+          per[variant].push({ failed: failed(run) });
+          continue;
+        }
+        const res = run.result;
+        const traces = ofPath(run.requests, "/v1/traces");
+        const ok = spanCounts(accepted(traces));
+        const beforeStop = spanCounts(traces.filter((r) => r.mode === "ok"));
+        const sentDuring = traces.filter((r) => r.mode === "fail").length;
+        const wire = counterBy(run.requests, "openclaw.tokens", "openclaw.token");
+        const off = Object.keys(res.emitted.tokens).filter((t) => wire[t] !== res.emitted.tokens[t]);
+        entry.wire = { accepted: ok, beforeStop, sentDuring, tokens: wire };
+        per[variant].push({ produced: res.emitted.spanEvents, ok, beforeStop, sentDuring, off, wire, emitted: res.emitted.tokens, status: res.statusAfter?.traces });
+      }
+    }
     const cells = {};
-    const raw = {};
     for (const variant of VARIANTS) {
-      const run = await withReceiver("fail", async (rcv) => {
-        const r = await runChild({ scenario: "outage", variant, endpoint: rcv.httpBase, receiverBase: rcv.httpBase, ...plan });
-        await rcv.sync();
-        return { ...r, requests: rcv.requests };
-      });
-      noteContentTypes(variant, run.requests);
-      raw[variant] = { ...run, requests: undefined };
-      if (failed(run)) {
-        cells[variant] = failed(run);
+      const runs = per[variant].filter((r) => !r.failed);
+      const failures = per[variant].filter((r) => r.failed);
+      if (runs.length === 0) {
+        cells[variant] = failures[0]?.failed ?? "n/a";
         continue;
       }
-      const res = run.result;
-      const traces = ofPath(run.requests, "/v1/traces");
-      const ok = spanCounts(accepted(traces));
-      const beforeStop = spanCounts(traces.filter((r) => r.mode === "ok"));
-      const sentDuring = traces.filter((r) => r.mode === "fail").length;
-      const wire = counterBy(run.requests, "openclaw.tokens", "openclaw.token");
-      const types = Object.keys(res.emitted.tokens);
-      const off = types.filter((t) => wire[t] !== res.emitted.tokens[t]);
-      const tokenText = off.length === 0 ? "yes, every type" : `no: ${off.map((t) => `${t} ${int(wire[t] ?? 0)} of ${int(res.emitted.tokens[t])}`).join(", ")}`;
-      raw[variant].wire = { accepted: ok, beforeStop, sentDuring, tokens: wire };
+      const list = (f) => runs.map(f).join(" / ");
+      const dupes = runs.reduce((a, r) => a + r.ok.spans - r.ok.distinct, 0);
+      const tokensOk = runs.filter((r) => r.off.length === 0).length;
+      const offText = runs
+        .filter((r) => r.off.length)
+        .map((r) => r.off.map((t) => `${t} ${int(r.wire[t] ?? 0)} of ${int(r.emitted[t])}`).join(", "))
+        .join("; ");
       cells[variant] =
-        `${int(ok.distinct)} of ${int(res.emitted.spanEvents)} spans accepted` +
-        (ok.spans !== ok.distinct ? ` (${int(ok.spans - ok.distinct)} duplicates)` : "") +
-        ` (${int(beforeStop.distinct)} within ${sec(plan.recoverMs)} of recovery, the rest by stop())` +
-        `; ${sentDuring} trace requests during the outage; tokens on the wire = emitted: ${tokenText}`;
-      const st = res.statusAfter?.traces;
-      if (st) cells[variant] += `; status before stop(): dropped ${int(st.dropped)}, retries ${int(st.retries)}, state ${st.state}`;
+        `spans accepted per run: ${list((r) => int(r.ok.distinct))} of ${int(runs[0].produced)}` +
+        ` (within ${sec(plan.recoverMs)} of recovery: ${list((r) => int(r.beforeStop.distinct))}; ${dupes ? `${int(dupes)} duplicates` : "no duplicates"})` +
+        `; trace requests during the outage: ${list((r) => r.sentDuring)}` +
+        `; tokens on the wire = emitted, every type: ${tokensOk === runs.length ? "yes" : "no"} in ${tokensOk === runs.length ? tokensOk : runs.length - tokensOk} of ${runs.length} runs${offText ? ` (${offText})` : ""}`;
+      if (runs.every((r) => r.status)) cells[variant] += `; status before stop(): dropped ${list((r) => int(r.status.dropped))}, state ${list((r) => r.status.state)}`;
+      if (failures.length) cells[variant] += `; ${failures.length} run(s) without a result: ${failures[0].failed}`;
     }
     return {
       cells,
       raw,
       note:
-        `503 for ${sec(plan.outageMs)} while ${int(plan.flows)} flows (${int(plan.flows * 8)} events, ${int(plan.flows * 2)} span events, ` +
+        `${plan.runs} runs each. 503 for ${sec(plan.outageMs)} while ${int(plan.flows)} flows (${int(plan.flows * 8)} events, ${int(plan.flows * 2)} span events, ` +
         `model.usage tokens) are emitted evenly; then 200, ${sec(plan.recoverMs)}, stop(). Spans: distinct span ids in requests the ` +
-        "receiver answered 200 (those sent once stop() began are counted apart). Tokens: newest cumulative `openclaw.tokens` per series in " +
+        "receiver answered 200, and how many of them before stop() began. Tokens: newest cumulative `openclaw.tokens` per series in " +
         "accepted requests, summed by type, against the sums of the emitted model.usage fields",
     };
   },
@@ -456,7 +476,7 @@ const rootSha = fs.existsSync(rootNode) ? crypto.createHash("sha256").update(fs.
 const firstWarnings = [];
 for (const [name, byVariant] of Object.entries(raw)) {
   for (const variant of VARIANTS) {
-    const r = byVariant[variant];
+    const r = [byVariant[variant]].flat()[0];
     const res = r?.result ?? r?.hung?.result;
     const w = res ? warnLines(res)[0] : undefined;
     firstWarnings.push(`| ${name} | ${variant} | ${w ? `\`${cellText(short(w.message, 220)).replace(/`/g, "'")}\`` : "(none)"} |`);
@@ -467,8 +487,9 @@ for (const [name, byVariant] of Object.entries(raw)) {
 const totalLines = {};
 for (const byVariant of Object.values(raw)) {
   for (const variant of VARIANTS) {
-    const r = byVariant[variant];
-    for (const res of [r?.result, r?.hung?.result, r?.control?.result]) totalLines[variant] = (totalLines[variant] ?? 0) + (res?.lines?.length ?? 0);
+    for (const r of [byVariant[variant]].flat()) {
+      for (const res of [r?.result, r?.hung?.result, r?.control?.result]) totalLines[variant] = (totalLines[variant] ?? 0) + (res?.lines?.length ?? 0);
+    }
   }
 }
 
@@ -492,7 +513,7 @@ const md = [
   ...rows.map((r) => `| ${r.map(cellText).join(" | ")} |`),
   "",
   "Content types seen: " +
-    VARIANTS.map((v) => `${v}: ${[...(contentTypes[v] ?? [])].map((s) => `\`${s}\``).join(", ") || "none"}`).join("; ") +
+    VARIANTS.map((v) => `${v}: ${[...(contentTypes[v] ?? [])].sort().map((s) => `\`${s}\``).join(", ") || "none"}`).join("; ") +
     ".",
   "",
   `Lines logged to the host logger over the whole run, any level: ${VARIANTS.map((v) => `${v} ${totalLines[v] ?? 0}`).join(", ")}.`,

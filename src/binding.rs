@@ -1,13 +1,13 @@
 //! Every `#[napi]` item, and nothing else: JS values in, one core call, plain values out.
 //! Nothing here throws into the host or panics across the boundary.
 
-use crate::batch::Counts;
 use crate::config::{self, Level, Outcome};
-use crate::export::SignalHealth;
-use crate::filelog::FileLogSource;
-use crate::pipeline::{Generation, HostInfo};
+use crate::event::Trust;
+use crate::export::batch::Counts;
+use crate::export::otlp::SignalHealth;
+use crate::generation::{Generation, HostInfo};
 use crate::policy::printable;
-use crate::record::Trust;
+use crate::signals::filelog::FileLogSource;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::sync::atomic::Ordering::Relaxed;
@@ -271,7 +271,11 @@ fn settle_on_thread<'env>(
     let spawned = std::thread::Builder::new().name("otel-rs-settle".into()).spawn(move || {
         let started = Instant::now();
         let result = work(timeout);
-        let outcome = Settled { ok: result.is_ok(), error: result.err().map(|e| printable(&e)), elapsed_ms: started.elapsed().as_secs_f64() * 1000.0 };
+        let outcome = Settled {
+            ok: result.is_ok(),
+            error: result.err().map(|e| printable(&e)),
+            elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+        };
         deferred.resolve(move |_| Ok(outcome));
     });
     match spawned {

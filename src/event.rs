@@ -1,6 +1,7 @@
 //! A diagnostic event as delivered by OpenClaw (any version): a JSON object with a `type`.
 //! Field access is by dotted path; wrong types are reported so the event can be skipped.
 
+use opentelemetry::trace::{SpanId, TraceId};
 use serde_json::{Map, Value};
 
 /// Numbers above this are corrupt: no real token count, cost, size or duration gets near.
@@ -154,6 +155,71 @@ impl Event {
             Some(_) => Err(Malformed(format!("`{path}` is not a boolean"))),
         }
     }
+}
+
+/// What the host said about an event's origin (OpenClaw 2026.9 metadata).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Trust {
+    pub trusted: bool,
+    pub internal: bool,
+    /// The event's trace context came from OpenClaw-owned scope, even if the event is public.
+    pub trusted_trace_context: bool,
+}
+
+impl Trust {
+    pub fn from_bits(bits: u32) -> Self {
+        Trust { trusted: bits & 1 != 0, internal: bits & 2 != 0, trusted_trace_context: bits & 4 != 0 }
+    }
+
+    pub fn bits(self) -> u32 {
+        u32::from(self.trusted) | (u32::from(self.internal) << 1) | (u32::from(self.trusted_trace_context) << 2)
+    }
+}
+
+/// A valid W3C trace context from an event's `trace` object.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TraceCtx {
+    pub trace_id: TraceId,
+    pub span_id: Option<SpanId>,
+    pub parent_span_id: Option<SpanId>,
+    pub sampled: Option<bool>,
+    pub parent_remote: bool,
+}
+
+fn hex_id<const N: usize>(v: &str) -> Option<[u8; N]> {
+    if v.len() != N * 2 || !v.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(v.get(i * 2..i * 2 + 2)?, 16).ok()?;
+    }
+    out.iter().any(|b| *b != 0).then_some(out)
+}
+
+/// The event's trace context when the host vouches for it; any invalid part voids the whole.
+pub fn trace_ctx(ev: &Event, trust: Trust) -> Option<TraceCtx> {
+    if !(trust.trusted || trust.internal || trust.trusted_trace_context) {
+        return None;
+    }
+    // One lookup of the trace object; this runs for every span.
+    let trace = ev.get("trace")?.as_object()?;
+    let text = |k: &str| trace.get(k).and_then(|v| v.as_str().map(str::to_ascii_lowercase));
+    let trace_id = TraceId::from_bytes(hex_id::<16>(&text("traceId")?)?);
+    let span = |k: &str| -> Result<Option<SpanId>, ()> {
+        match text(k) {
+            None => Ok(None),
+            Some(v) => hex_id::<8>(&v).map(|b| Some(SpanId::from_bytes(b))).ok_or(()),
+        }
+    };
+    let span_id = span("spanId").ok()?;
+    let parent_span_id = span("parentSpanId").ok()?;
+    let sampled = match text("traceFlags") {
+        None => None,
+        Some(f) => Some(u8::from_str_radix(&f, 16).ok().filter(|_| f.len() == 2)? & 1 == 1),
+    };
+    let parent_remote = text("parentSpanIdSource").as_deref() == Some("remote");
+    Some(TraceCtx { trace_id, span_id, parent_span_id, sampled, parent_remote })
 }
 
 #[cfg(test)]

@@ -2,19 +2,12 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-pub mod attributes;
-pub mod batch;
 pub mod binding;
 pub mod catalog;
 pub mod config;
 pub mod event;
 pub mod export;
-pub mod filelog;
-pub mod health;
-pub mod logs;
-pub mod pipeline;
+pub mod generation;
 pub mod policy;
-pub mod record;
-pub mod span_catalog;
-pub mod spans;
+pub mod signals;
 pub mod time;

@@ -1,4 +1,4 @@
-//! Completed diagnostic events to spans, driven by `SPANS` in `span_catalog.rs`.
+//! Completed diagnostic events to spans, driven by `SPANS` in `catalog/spans.rs`.
 //!
 //! A span is built when its event arrives (events carry `ts` and `durationMs`), so nothing is
 //! held open and nothing leaks when a run never finishes. Ids come from the event's trace
@@ -7,13 +7,13 @@
 //! is exactly the runtime's; a point span (usage, message, webhook, ...) is a new child of the
 //! diagnostic span it happened in. Without a trace context a span is a new root.
 
-use crate::attributes::{lane, low_cardinality, UNKNOWN};
-use crate::catalog::BOUND_MS;
+use crate::catalog::metrics::BOUND_MS;
+use crate::catalog::spans::{Ids, Kind, Msg, SpanAttr, SpanSpec, Src, Status, SPANS};
+use crate::catalog::{gen_ai_operation, holds};
 use crate::config::Sampling;
-use crate::event::{Event, Malformed, MAX_VALUE};
+use crate::event::{trace_ctx, Event, Malformed, TraceCtx, Trust, MAX_VALUE};
 use crate::policy::bounded_text;
-use crate::record::{gen_ai_operation, holds, Trust};
-use crate::span_catalog::{Ids, Kind, Msg, SpanAttr, SpanSpec, Src, Status, SPANS};
+use crate::policy::{lane, low_cardinality, UNKNOWN};
 use crate::time::{from_unix_ms, plausible};
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceFlags, TraceId, TraceState};
 use opentelemetry::{InstrumentationScope, KeyValue};
@@ -32,52 +32,6 @@ enum Built {
     Span(Box<SpanData>),
     SampledOut,
     Implausible,
-}
-
-/// A valid W3C trace context from an event's `trace` object.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct TraceCtx {
-    pub trace_id: TraceId,
-    pub span_id: Option<SpanId>,
-    pub parent_span_id: Option<SpanId>,
-    pub sampled: Option<bool>,
-    pub parent_remote: bool,
-}
-
-fn hex_id<const N: usize>(v: &str) -> Option<[u8; N]> {
-    if v.len() != N * 2 || !v.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    let mut out = [0u8; N];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(v.get(i * 2..i * 2 + 2)?, 16).ok()?;
-    }
-    out.iter().any(|b| *b != 0).then_some(out)
-}
-
-/// The event's trace context when the host vouches for it; any invalid part voids the whole.
-pub fn trace_ctx(ev: &Event, trust: Trust) -> Option<TraceCtx> {
-    if !(trust.trusted || trust.internal || trust.trusted_trace_context) {
-        return None;
-    }
-    // One lookup of the trace object; this runs for every span.
-    let trace = ev.get("trace")?.as_object()?;
-    let text = |k: &str| trace.get(k).and_then(|v| v.as_str().map(str::to_ascii_lowercase));
-    let trace_id = TraceId::from_bytes(hex_id::<16>(&text("traceId")?)?);
-    let span = |k: &str| -> Result<Option<SpanId>, ()> {
-        match text(k) {
-            None => Ok(None),
-            Some(v) => hex_id::<8>(&v).map(|b| Some(SpanId::from_bytes(b))).ok_or(()),
-        }
-    };
-    let span_id = span("spanId").ok()?;
-    let parent_span_id = span("parentSpanId").ok()?;
-    let sampled = match text("traceFlags") {
-        None => None,
-        Some(f) => Some(u8::from_str_radix(&f, 16).ok().filter(|_| f.len() == 2)? & 1 == 1),
-    };
-    let parent_remote = text("parentSpanIdSource").as_deref() == Some("remote");
-    Some(TraceCtx { trace_id, span_id, parent_span_id, sampled, parent_remote })
 }
 
 /// Uniformly random bits for new ids: SplitMix64 per thread, seeded once from the OS. Ids need
@@ -281,7 +235,7 @@ impl Tracer {
         let mut decision = Decision::default();
         let Some(specs) = self.specs.get(ev.kind()) else { return Ok((out, decision)) };
         for spec in specs {
-            if !trust.admits(spec.gate) || !holds(ev, spec.when)? {
+            if !spec.gate.admits(trust) || !holds(ev, spec.when)? {
                 continue;
             }
             match self.build(ev, trust, spec)? {

@@ -1,19 +1,19 @@
 //! One exporter generation: its tokio runtime, meter provider, periodic reader, recording
 //! worker and health. `start` never fails the host; `flush` and `shutdown` are bounded.
 
-use crate::batch::Batcher;
-use crate::catalog::{exported_name, CATALOG};
+use crate::catalog::metrics::{exported_name, CATALOG};
 use crate::config::{redact_url, Endpoint, Level, Settings, Signal, TemporalityPref};
+use crate::event::Trust;
 use crate::event::{parse, Malformed};
-use crate::export::{
-    http_client, log_exporter, metric_exporter, span_exporter, Build, Guard, GuardedMetrics, LogItem, LogSink, Reporter, SignalHealth,
-    SpanSink,
+use crate::export::batch::Batcher;
+use crate::export::health::{Counters, RateLimited};
+use crate::export::otlp::{
+    http_client, log_exporter, metric_exporter, span_exporter, Build, Guard, GuardedMetrics, LogSink, Reporter, SignalHealth, SpanSink,
 };
-use crate::filelog::{follow, FileLogSource};
-use crate::health::{Counters, RateLimited};
-use crate::logs::LogMapper;
-use crate::record::{Outcome, Recorder, Trust};
-use crate::spans::Tracer;
+use crate::signals::filelog::{follow, FileLogSource};
+use crate::signals::logs::{LogItem, LogMapper};
+use crate::signals::metrics::{Outcome, Recorder};
+use crate::signals::spans::Tracer;
 use opentelemetry::metrics::MeterProvider;
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};

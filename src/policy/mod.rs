@@ -1,5 +1,9 @@
 //! What may leave the process as text: the one funnel every line we print and every status
 //! string passes (`printable`), and the credential masking that span and log text share.
+//! Attribute keys and metric label values are in `attributes`.
+
+pub mod attributes;
+pub use attributes::{lane, low_cardinality, model_id, valid_key, UNKNOWN};
 
 /// Longest line we hand to the host's logger; the rest is cut and counted.
 pub const MAX_LINE: usize = 1000;

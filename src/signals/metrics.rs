@@ -1,9 +1,10 @@
 //! Events to measurements, driven by the rule table in `catalog.rs`. One `Recorder` per
 //! exporter generation.
 
-use crate::attributes::{lane, low_cardinality, model_id, UNKNOWN};
-use crate::catalog::{exported_name, Attr, Gate, Kind, Norm, Rule, Source, Value, When, CATALOG, COLLAPSIBLE, OVERFLOW, RULES, SERIES_CAP};
-use crate::event::{parse, Event, Malformed};
+use crate::catalog::metrics::{exported_name, Attr, Kind, Norm, Rule, Source, Value, CATALOG, COLLAPSIBLE, OVERFLOW, RULES, SERIES_CAP};
+use crate::catalog::{gen_ai_operation, holds};
+use crate::event::{parse, Event, Malformed, Trust};
+use crate::policy::{lane, low_cardinality, model_id, UNKNOWN};
 use opentelemetry::metrics::{Counter, Histogram, Meter};
 use opentelemetry::KeyValue;
 use std::collections::{HashMap, HashSet};
@@ -16,33 +17,6 @@ enum Instrument {
     Histogram(Histogram<f64>),
     /// Built by the pipeline with its callback; nothing records into it here.
     Observed,
-}
-
-/// What the host said about an event's origin (OpenClaw 2026.9 metadata).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Trust {
-    pub trusted: bool,
-    pub internal: bool,
-    /// The event's trace context came from OpenClaw-owned scope, even if the event is public.
-    pub trusted_trace_context: bool,
-}
-
-impl Trust {
-    pub fn from_bits(bits: u32) -> Self {
-        Trust { trusted: bits & 1 != 0, internal: bits & 2 != 0, trusted_trace_context: bits & 4 != 0 }
-    }
-
-    pub fn bits(self) -> u32 {
-        u32::from(self.trusted) | (u32::from(self.internal) << 1) | (u32::from(self.trusted_trace_context) << 2)
-    }
-
-    pub(crate) fn admits(self, gate: Gate) -> bool {
-        match gate {
-            Gate::Any => true,
-            Gate::Trusted => self.trusted,
-            Gate::TrustedOrInternal => self.trusted || self.internal,
-        }
-    }
 }
 
 pub struct Recorder {
@@ -80,23 +54,6 @@ pub enum Outcome {
     Malformed(String),
 }
 
-/// The GenAI operation name of a model call (semantic conventions).
-pub(crate) fn gen_ai_operation(ev: &Event) -> Result<&'static str, Malformed> {
-    if ev.text("observationUnit")?.as_deref() == Some("turn") {
-        return Ok("invoke_agent");
-    }
-    let api = ev.text("api")?.unwrap_or_default().trim().to_ascii_lowercase();
-    Ok(if api.is_empty() {
-        "chat"
-    } else if api == "completions" || api.ends_with("-completions") {
-        "text_completion"
-    } else if api == "generate_content" || api.contains("generative-ai") {
-        "generate_content"
-    } else {
-        "chat"
-    })
-}
-
 fn attribute(ev: &Event, a: &Attr) -> Result<Option<KeyValue>, Malformed> {
     let raw = match a.source {
         Source::Const(v) => return Ok(Some(KeyValue::new(a.key, v))),
@@ -129,22 +86,6 @@ fn attribute(ev: &Event, a: &Attr) -> Result<Option<KeyValue>, Malformed> {
     };
     // Shared, so the per-event memo and each measurement clone it without copying.
     Ok(Some(KeyValue::new(a.key, opentelemetry::StringValue::from(std::sync::Arc::<str>::from(value)))))
-}
-
-pub(crate) fn holds(ev: &Event, when: When) -> Result<bool, Malformed> {
-    Ok(match when {
-        When::Always => true,
-        When::Is(f, values) => ev.text(f)?.is_some_and(|v| values.contains(&v.as_str())),
-        When::IsNot(f, value) => ev.text(f)?.as_deref() != Some(value),
-        When::AnyOf(any) => {
-            for w in any {
-                if holds(ev, *w)? {
-                    return Ok(true);
-                }
-            }
-            false
-        }
-    })
 }
 
 /// Attribute values already computed for this event: rules of one event share attribute
@@ -259,7 +200,7 @@ impl Recorder {
         let mut taken = Vec::with_capacity(rules.len());
         let mut memo = Memo::new();
         for (r, i) in rules {
-            if !trust.admits(r.gate) {
+            if !r.gate.admits(trust) {
                 continue;
             }
             match measurement(ev, r, &mut memo) {
@@ -268,7 +209,7 @@ impl Recorder {
                 Err(Malformed(why)) => return Outcome::Malformed(why),
             }
         }
-        if taken.is_empty() && rules.iter().all(|(r, _)| !trust.admits(r.gate)) {
+        if taken.is_empty() && rules.iter().all(|(r, _)| !r.gate.admits(trust)) {
             return Outcome::Ignored;
         }
         for (i, value, attrs) in taken {

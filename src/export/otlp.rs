@@ -2,10 +2,11 @@
 //! aborted at the stop deadline, and reported: per-signal health for `status()`, a rate-limited
 //! warning naming the cause, a recovery line, and `openclaw.telemetry.exporter.events`.
 
-use crate::batch::{backoff, Sent, Sink};
 use crate::config::{redact_url, Compression, Endpoint, Level, Protocol, Signal};
-use crate::health::{categorize, retryable, status_in, unix_ms, Logs, RateLimited};
+use crate::export::batch::{backoff, Sent, Sink};
+use crate::export::health::{categorize, retryable, status_in, unix_ms, Logs, RateLimited};
 use crate::policy::printable;
+use crate::signals::logs::LogItem;
 use opentelemetry::KeyValue;
 use opentelemetry_otlp::{RetryPolicy, WithExportConfig, WithHttpConfig, WithTonicConfig};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
@@ -462,14 +463,6 @@ impl Sink<SpanData> for SpanSink {
         let result = bounded(&g.handle, &g.cancel, deadline, self.inner.export(batch.to_vec()));
         g.reporter.note(&g.health, result)
     }
-}
-
-/// A log record ready for export, with its stdout form when stdout is on.
-pub struct LogItem {
-    pub record: SdkLogRecord,
-    pub stdout_line: Option<String>,
-    /// Set once its stdout line is written (a retried batch prints nothing twice).
-    pub printed: std::sync::atomic::AtomicBool,
 }
 
 pub struct LogSink {

@@ -3,16 +3,12 @@
 //! attributes are bounded and credential-masked; trace correlation uses the event's
 //! trust-vouched trace context, whose span ids are our exported lifecycle spans' ids.
 
-use crate::attributes::{low_cardinality, UNKNOWN};
 use crate::config::LogSettings;
-use crate::event::{Event, Malformed};
-use crate::export::LogItem;
-use crate::policy::{bounded_text, is_withheld_key};
-use crate::record::Trust;
-use crate::spans::trace_ctx;
+use crate::event::{trace_ctx, Event, Malformed, Trust};
+use crate::policy::{bounded_text, is_withheld_key, low_cardinality, valid_key, UNKNOWN};
 use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, LoggerProvider as _, Severity};
 use opentelemetry::trace::TraceFlags;
-use opentelemetry_sdk::logs::{SdkLogger, SdkLoggerProvider};
+use opentelemetry_sdk::logs::{SdkLogRecord, SdkLogger, SdkLoggerProvider};
 use serde_json::{Map, Value};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -30,13 +26,6 @@ fn severity(level: &str) -> (&'static str, Severity) {
     }
 }
 
-/// An attribute or logger key OpenClaw would accept: `[A-Za-z0-9_.:-]`, at most `max` long.
-pub(crate) fn valid_key(k: &str, max: usize) -> bool {
-    (1..=max).contains(&k.len())
-        && k.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-'))
-        && !matches!(k, "__proto__" | "prototype" | "constructor")
-}
-
 fn clamp(v: &str, max: usize) -> String {
     if v.chars().count() <= max {
         return v.to_string();
@@ -44,6 +33,14 @@ fn clamp(v: &str, max: usize) -> String {
     let mut s: String = v.chars().take(max).collect();
     s.push_str("...(truncated)");
     s
+}
+
+/// A log record ready for export, with its stdout form when stdout is on.
+pub struct LogItem {
+    pub record: SdkLogRecord,
+    pub stdout_line: Option<String>,
+    /// Set once its stdout line is written (a retried batch prints nothing twice).
+    pub printed: std::sync::atomic::AtomicBool,
 }
 
 /// One attribute in both forms: OTLP and the stdout JSON object.

@@ -315,7 +315,9 @@ pub struct Attr {
     pub optional: bool,
 }
 
-const UNKNOWN: &str = crate::attributes::UNKNOWN;
+pub use super::{Gate, When};
+
+const UNKNOWN: &str = crate::policy::UNKNOWN;
 
 /// Attribute sets an instrument keeps before new ones are collapsed (the SDK's own limit is
 /// 2,000, past which it merges everything into one `otel.metric.overflow` series).
@@ -393,23 +395,6 @@ pub enum Value {
     NonZero(&'static str),
     /// Milliseconds exported as seconds.
     MsAsSeconds(&'static str),
-}
-
-/// Which events count: some are only believed when the host marks them trusted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Gate {
-    Any,
-    Trusted,
-    TrustedOrInternal,
-}
-
-/// A condition on a text field.
-#[derive(Clone, Copy, Debug)]
-pub enum When {
-    Always,
-    Is(&'static str, &'static [&'static str]),
-    IsNot(&'static str, &'static str),
-    AnyOf(&'static [When]),
 }
 
 /// One measurement taken from one event type.
@@ -774,7 +759,7 @@ fn fmt_limit(b: f64) -> String {
 /// The metric catalog as Markdown; `docs/metrics.md` must equal this (a test checks).
 pub fn render_markdown() -> String {
     let mut out = String::from(
-        "<!-- Generated from src/catalog.rs by `UPDATE_DOCS=1 cargo test catalog_doc`; do not edit. -->\n\
+        "<!-- Generated from src/catalog/metrics.rs by `UPDATE_DOCS=1 cargo test catalog_doc`; do not edit. -->\n\
          # Metric catalog\n\n\
          Every instrument this plugin exports. Names starting with `openclaw.` take\n\
          `diagnostics.otel.metricNamePrefix` in place of `openclaw.` when it is set. All values are\n\

@@ -5,7 +5,7 @@
 //! `log.record` shape OpenClaw 2026.9 emits, and takes the same path to OTLP and stdout.
 
 use crate::event::Event;
-use crate::logs::valid_key;
+use crate::policy::valid_key;
 use serde_json::{Map, Value};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};

@@ -1,4 +1,5 @@
-//! Attribute values for metrics: bounded, low-cardinality, never a session key or raw id.
+//! Attribute keys and values: metric labels bounded and low-cardinality, never a session key or
+//! raw id; keys in the form OpenClaw accepts.
 
 pub const UNKNOWN: &str = "unknown";
 const MAX_LEN: usize = 120;
@@ -43,6 +44,13 @@ pub fn lane(value: Option<&str>) -> String {
     }
     let kind = v.split(':').next().unwrap_or(v);
     low_cardinality(Some(kind), UNKNOWN)
+}
+
+/// An attribute or logger key OpenClaw would accept: `[A-Za-z0-9_.:-]`, at most `max` long.
+pub fn valid_key(k: &str, max: usize) -> bool {
+    (1..=max).contains(&k.len())
+        && k.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-'))
+        && !matches!(k, "__proto__" | "prototype" | "constructor")
 }
 
 #[cfg(test)]

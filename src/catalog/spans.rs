@@ -2,7 +2,7 @@
 //! status. `docs/spans.md` is rendered from it (`render_markdown`). Follows the official
 //! plugin for OpenClaw 2026.9; deliberate differences are in docs/differences.md.
 
-use crate::catalog::{Gate, When};
+use crate::catalog::metrics::{Gate, When};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -405,7 +405,7 @@ pub const SPANS: &[SpanSpec] = &[
 /// The span catalog as Markdown; `docs/spans.md` must equal this (a test checks).
 pub fn render_markdown() -> String {
     let mut out = String::from(
-        "<!-- Generated from src/span_catalog.rs by `UPDATE_DOCS=1 cargo test span_doc`; do not edit. -->\n\
+        "<!-- Generated from src/catalog/spans.rs by `UPDATE_DOCS=1 cargo test span_doc`; do not edit. -->\n\
          # Span catalog\n\n\
          Every span this plugin exports, built when the event that completes it arrives: it ends at\n\
          the event's `ts` and starts `durationMs` earlier (instants have no duration). Ids come from\n\

@@ -502,7 +502,8 @@ const md = [
     `ours: the .node in the repo root (sha256 ${info.nodeSha}…) packed as a user installs it. Official: openclaw@${stamp.openclaw} ` +
     `extensions/diagnostics-otel (${versions}).${rootSha !== info.nodeSha ? ` (The root .node was rebuilt during the run, now ${rootSha}…; these figures are of ${info.nodeSha}….)` : ""} Node ${info.node}, ${info.cpus} CPUs, load ${info.loadavg}; the run took ${sec(elapsed)}.`,
   "",
-  "Each cell is one run of one plugin in its own process, loaded through the bench host (bench/host.mjs: OpenClaw 2026.2.19's " +
+  `Each cell is one run (the outage: ${PLAN.outage.runs}, one figure per run) of one plugin in its own process,` +
+    " loaded through the bench host (bench/host.mjs: OpenClaw 2026.2.19's " +
     "bus, `diagnostics.otel = {enabled, endpoint, flushIntervalMs, traces, metrics: true}`, nothing from `OTEL_*`), exporting to its own " +
     "`__test__/support/otlp_receiver.py` (upstream protobuf classes decode every request, JSON or protobuf). Both plugins run their defaults " +
     "otherwise: on this host both make one span per model.usage and per message.processed. Figures are what the receiver decoded and what " +

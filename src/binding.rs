@@ -3,14 +3,12 @@
 
 use crate::config::{self, Level, Outcome};
 use crate::event::Trust;
-use crate::export::batch::Counts;
-use crate::export::otlp::SignalHealth;
+use crate::generation::status::{SignalSnapshot, Snapshot};
 use crate::generation::{Generation, HostInfo};
 use crate::policy::printable;
 use crate::signals::filelog::FileLogSource;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -78,6 +76,62 @@ pub struct SignalStatus {
     pub last_success_unix_ms: Option<f64>,
     pub last_failure_unix_ms: Option<f64>,
     pub last_error: Option<String>,
+}
+
+/// napi has no u64: counts and times go to JS as doubles (exact below 2^53).
+fn num(v: u64) -> f64 {
+    v as f64
+}
+
+impl From<SignalSnapshot> for SignalStatus {
+    fn from(s: SignalSnapshot) -> Self {
+        SignalStatus {
+            destination: s.destination.clone(),
+            exported: num(s.counts.exported),
+            dropped: num(s.lost()),
+            dropped_queue_full: num(s.counts.dropped),
+            rejected: num(s.counts.rejected),
+            lost_at_stop: num(s.counts.lost_at_stop),
+            retries: num(s.counts.retries),
+            state: s.state.to_string(),
+            state_since_unix_ms: s.state_since_unix_ms.map(num),
+            cause: s.cause,
+            sampled_out: num(s.sampled_out),
+            exports_ok: num(s.exports_ok),
+            exports_failed: num(s.exports_failed),
+            last_success_unix_ms: s.last_success_unix_ms.map(num),
+            last_failure_unix_ms: s.last_failure_unix_ms.map(num),
+            last_error: s.last_error,
+        }
+    }
+}
+
+impl From<Snapshot> for Status {
+    fn from(s: Snapshot) -> Self {
+        let m = s.metrics;
+        Status {
+            running: s.running,
+            summary: s.summary,
+            received: num(s.received),
+            recorded: num(s.recorded),
+            malformed: num(s.malformed),
+            implausible: num(s.implausible),
+            ignored: num(s.ignored),
+            dropped: num(s.dropped),
+            late: num(s.late),
+            exports_ok: num(m.exports_ok),
+            exports_failed: num(m.exports_failed),
+            exports_deferred: num(s.exports_deferred),
+            state: m.state.to_string(),
+            state_since_unix_ms: m.state_since_unix_ms.map(num),
+            cause: m.cause,
+            last_success_unix_ms: m.last_success_unix_ms.map(num),
+            last_failure_unix_ms: m.last_failure_unix_ms.map(num),
+            last_error: m.last_error,
+            traces: s.traces.map(SignalStatus::from),
+            logs: s.logs.map(SignalStatus::from),
+        }
+    }
 }
 
 #[napi(object)]
@@ -158,7 +212,6 @@ impl NativeGeneration {
 
     #[napi(getter)]
     pub fn summary(&self) -> String {
-        // The summary names config values (service name, endpoints): it passes the funnel too.
         printable(&self.inner.summary)
     }
 
@@ -187,61 +240,7 @@ impl NativeGeneration {
 
     #[napi]
     pub fn status(&self) -> Status {
-        let shared = &self.inner.shared;
-        let c = &shared.counters;
-        let m = &shared.metrics_health;
-        let n = |a: &std::sync::atomic::AtomicU64| a.load(Relaxed) as f64;
-        let t = |a: &std::sync::atomic::AtomicU64| Some(a.load(Relaxed) as f64).filter(|v| *v > 0.0);
-        let signal = |h: &SignalHealth, c: Counts, sampled_out: u64| {
-            let (state, since, cause) = h.state();
-            h.destination.as_ref().map(|d| SignalStatus {
-                state: state.to_string(),
-                state_since_unix_ms: since.map(|t| t as f64),
-                cause,
-                destination: d.clone(),
-                exported: c.exported as f64,
-                dropped: (c.dropped + c.rejected + c.lost_at_stop) as f64,
-                dropped_queue_full: c.dropped as f64,
-                rejected: c.rejected as f64,
-                lost_at_stop: c.lost_at_stop as f64,
-                retries: c.retries as f64,
-                sampled_out: sampled_out as f64,
-                exports_ok: n(&h.exports_ok),
-                exports_failed: n(&h.exports_failed),
-                last_success_unix_ms: t(&h.last_success_unix_ms),
-                last_failure_unix_ms: t(&h.last_failure_unix_ms),
-                last_error: h.last_error(),
-            })
-        };
-        let spans = shared.spans.get();
-        let logs = shared.log_records.get();
-        let metrics_state = m.state();
-        Status {
-            running: self.inner.is_running(),
-            summary: printable(&self.inner.summary),
-            received: n(&c.received),
-            recorded: n(&c.recorded),
-            malformed: n(&c.malformed),
-            implausible: n(&shared.implausible),
-            ignored: n(&c.ignored),
-            dropped: n(&c.dropped),
-            late: n(&c.late),
-            exports_ok: n(&m.exports_ok),
-            exports_failed: n(&m.exports_failed),
-            exports_deferred: n(&m.exports_deferred),
-            state: metrics_state.0.to_string(),
-            state_since_unix_ms: metrics_state.1.map(|t| t as f64),
-            cause: metrics_state.2,
-            last_success_unix_ms: t(&m.last_success_unix_ms),
-            last_failure_unix_ms: t(&m.last_failure_unix_ms),
-            last_error: m.last_error(),
-            traces: signal(
-                &shared.traces_health,
-                spans.map(|b| b.counts()).unwrap_or_default(),
-                shared.spans_sampled_out.get().map_or(0, |c| c.load(Relaxed)),
-            ),
-            logs: signal(&shared.logs_health, logs.map(|b| b.counts()).unwrap_or_default(), 0),
-        }
+        Status::from(self.inner.snapshot())
     }
 
     /// Record everything pushed so far and export it; resolves within `timeoutMs`.

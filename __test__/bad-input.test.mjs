@@ -2,6 +2,7 @@
 // and skipped, and the valid events around them are exported exactly.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { withPlugin, native } from "./support/fixture.mjs";
 import { ctxFor, makeHost, makeLogger, register, sleep } from "./support/host.mjs";
 import { latest, pointWith, spansOf, startReceiver } from "./support/receiver.mjs";
 
@@ -36,12 +37,7 @@ const IGNORED = [
 ];
 
 test("malformed events are counted and skipped, never thrown; valid ones export exactly", async () => {
-  const receiver = await startReceiver();
-  const host = await makeHost();
-  const logger = makeLogger();
-  try {
-    const [service] = register(host.plugin);
-    await service.start(ctxFor({ enabled: true, endpoint: receiver.httpBase }, { logger }));
+  await withPlugin({}, async ({ receiver, host, logger, service }) => {
     for (const [label, evt] of [...BAD, ...IGNORED]) {
       const exotic = label.startsWith("throwing");
       assert.doesNotThrow(() => (exotic ? host.bus.emitRaw(evt) : host.bus.emit(evt)), label);
@@ -63,18 +59,11 @@ test("malformed events are counted and skipped, never thrown; valid ones export 
     assert.equal(warns.length, 1, "one rate-limited warning for all of them");
     assert.match(warns[0].message, /skipped 1 malformed diagnostic event/);
     await service.stop();
-  } finally {
-    await receiver.stop();
-    host.cleanup();
-  }
+  });
 });
 
 test("attribute values outside the low-cardinality policy become unknown", async () => {
-  const receiver = await startReceiver();
-  const host = await makeHost();
-  try {
-    const [service] = register(host.plugin);
-    await service.start(ctxFor({ enabled: true, endpoint: receiver.httpBase }));
+  await withPlugin({}, async ({ receiver, host, logger, service }) => {
     host.bus.emit({ type: "message.queued", channel: "agent:main:telegram:123", source: "has spaces" });
     host.bus.emit({ type: "message.queued", channel: "c".repeat(121), source: "ok" });
     await host.plugin.flush(5000);
@@ -83,18 +72,11 @@ test("attribute values outside the low-cardinality policy become unknown", async
     assert.equal(pointWith(m, { "openclaw.channel": "unknown", "openclaw.source": "unknown" }).value, 1);
     assert.equal(pointWith(m, { "openclaw.channel": "unknown", "openclaw.source": "ok" }).value, 1);
     await service.stop();
-  } finally {
-    await receiver.stop();
-    host.cleanup();
-  }
+  });
 });
 
 test("series per instrument are capped: past the cap names collapse to `overflow`, kinds keep their meaning, nothing is lost", async () => {
-  const receiver = await startReceiver();
-  const host = await makeHost();
-  try {
-    const [service] = register(host.plugin);
-    await service.start(ctxFor({ enabled: true, endpoint: receiver.httpBase }));
+  await withPlugin({}, async ({ receiver, host, logger, service }) => {
     const n = 2500;
     // Two sources (an enum-like attribute) over 2,500 channels (an identity-like one).
     for (let i = 0; i < n; i++) host.bus.emit({ type: "message.queued", channel: `ch-${i}`, source: i % 5 ? "dispatch" : "cron" });
@@ -112,17 +94,14 @@ test("series per instrument are capped: past the cap names collapse to `overflow
     assert.equal(bySource("cron"), n / 5, "totals by source stay exact past the cap");
     assert.equal(bySource("dispatch"), (n * 4) / 5);
     console.log(`# ${n} distinct channels -> ${m.points.length} series; overflow holds ${overflow.map((p) => p.value).join(" + ")}`);
-  } finally {
-    await receiver.stop();
-    host.cleanup();
-  }
+  });
 });
 
 test("the recording queue is bounded in bytes: an oversized backlog is dropped and counted", async () => {
-  const native = (await import("../index.js")).loadNative();
+  const addon = await native();
   const receiver = await startReceiver();
   try {
-    const g = new native.NativeGeneration(JSON.stringify({ enabled: true, otel: { enabled: true, endpoint: receiver.httpBase } }), "{}", "{}");
+    const g = new addon.NativeGeneration(JSON.stringify({ enabled: true, otel: { enabled: true, endpoint: receiver.httpBase } }), "{}", "{}");
     const line = `0${JSON.stringify({ type: "message.queued", channel: "webchat", source: "dispatch", pad: "x".repeat(200) })}\n`;
     const n = Math.ceil((40 << 20) / line.length); // one batch larger than the 32 MiB bound
     g.pushBatch(line.repeat(n));
@@ -169,11 +148,7 @@ test("one bad config value costs only itself: BigInt, cycles, throwing getters, 
 });
 
 test("a lone surrogate in an event field costs one character, not the event", async () => {
-  const receiver = await startReceiver();
-  const host = await makeHost();
-  try {
-    const [service] = register(host.plugin);
-    await service.start(ctxFor({ enabled: true, endpoint: receiver.httpBase, flushIntervalMs: 60000 }));
+  await withPlugin({ otel: { flushIntervalMs: 60000 } }, async ({ receiver, host, logger, service }) => {
     // What JS truncation leaves of "✅ done 😀": half an emoji at the end of an unrelated field.
     host.bus.emit({ ...good, reason: "done \ud83d" }, { trusted: false });
     assert.equal((await host.plugin.flush(5000)).ok, true);
@@ -181,18 +156,11 @@ test("a lone surrogate in an event field costs one character, not the event", as
     assert.equal(host.plugin.status().malformed, 0);
     await service.stop();
     assert.equal(pointWith(latest(receiver.requests, "openclaw.message.queued"), { "openclaw.channel": "webchat" })?.value, 1);
-  } finally {
-    await receiver.stop();
-    host.cleanup();
-  }
+  });
 });
 
 test("implausible values are skipped alone and counted on the wire; the event's other values stay", async () => {
-  const receiver = await startReceiver();
-  const host = await makeHost();
-  try {
-    const [service] = register(host.plugin);
-    await service.start(ctxFor({ enabled: true, endpoint: receiver.httpBase, traces: true, flushIntervalMs: 60000 }));
+  await withPlugin({ otel: { traces: true, flushIntervalMs: 60000 } }, async ({ receiver, host, logger, service }) => {
     const usage = { channel: "webchat", provider: "openai", model: "gpt-5" };
     // 1e15 output tokens and USD 20,000 for one call are corrupt; the 5 input tokens are real.
     host.bus.emit({ type: "model.usage", ...usage, usage: { input: 5, output: 1e15 }, costUsd: 20000 });
@@ -222,8 +190,5 @@ test("implausible values are skipped alone and counted on the wire; the event's 
     const dropped = latest(receiver.requests, "openclaw.telemetry.dropped");
     assert.equal(pointWith(dropped, { "openclaw.signal": "events", "openclaw.reason": "implausible" })?.value, st.implausible);
     await service.stop();
-  } finally {
-    await receiver.stop();
-    host.cleanup();
-  }
+  });
 });

@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import { heartbeat, messageFlow, runAttempt, SESSION_ID, SESSION_KEY, stuck, webhookError } from "./support/events.mjs";
 import { latest, logsOf, metricsOf, pointWith, spansOf } from "./support/receiver.mjs";
 import { TURN } from "./support/events.mjs";
-import { runOnce } from "./support/run.mjs";
+import { runOnce } from "./support/fixture.mjs";
 import { ctxFor, makeHost, register } from "./support/host.mjs";
 import { startReceiver } from "./support/receiver.mjs";
 

@@ -7,28 +7,15 @@ import path from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { TURN, messageFlow } from "./support/events.mjs";
-import { ctxFor, makeHost, makeLogger, register, sleep } from "./support/host.mjs";
+import { native, withPlugin } from "./support/fixture.mjs";
+import { sleep } from "./support/host.mjs";
 import { latest, pointWith, spansOf, startReceiver } from "./support/receiver.mjs";
 
 const SPANS_IN_TURN = 13; // the captured turn's span count (traces-logs.test.mjs)
 
-async function withPlugin(receiverMode, otel, fn) {
-  const receiver = await startReceiver({ mode: receiverMode });
-  const host = await makeHost();
-  const logger = makeLogger();
-  const saved = { ...process.env };
-  // Spans leave in batches every 200 ms, so the test sees several attempts in a few seconds.
-  Object.assign(process.env, { OTEL_BSP_SCHEDULE_DELAY: "200", OTEL_EXPORTER_OTLP_TIMEOUT: "2000" });
-  try {
-    const [service] = register(host.plugin);
-    await service.start(ctxFor({ enabled: true, endpoint: receiver.httpBase, ...otel }, { logger }));
-    await fn({ receiver, host, logger, service });
-  } finally {
-    process.env = saved;
-    await receiver.stop();
-    host.cleanup();
-  }
-}
+// Spans leave in batches every 200 ms, so the test sees several attempts in a few seconds.
+const QUICK = { OTEL_BSP_SCHEDULE_DELAY: "200", OTEL_EXPORTER_OTLP_TIMEOUT: "2000" };
+const withFaults = (receiverMode, otel, fn) => withPlugin({ receiverMode, otel, env: QUICK }, fn);
 
 const replay = (host) => {
   for (const { evt, meta } of TURN) host.bus.emitRaw(evt, meta);
@@ -36,7 +23,7 @@ const replay = (host) => {
 
 describe("faults at the collector", () => {
   test("a 503 outage, then recovery: every span arrives once, none counted lost", async () => {
-    await withPlugin("fail", { flushIntervalMs: 1000 }, async ({ receiver, host, logger, service }) => {
+    await withFaults("fail", { flushIntervalMs: 1000 }, async ({ receiver, host, logger, service }) => {
       replay(host);
       await sleep(2500);
       const during = host.plugin.status().traces;
@@ -67,7 +54,7 @@ describe("faults at the collector", () => {
   });
 
   test("429 with Retry-After: metrics wait it out instead of sending every interval, then catch up exactly", async () => {
-    await withPlugin("throttle", { flushIntervalMs: 1000, traces: false }, async ({ receiver, host, service }) => {
+    await withFaults("throttle", { flushIntervalMs: 1000, traces: false }, async ({ receiver, host, service }) => {
       for (const e of messageFlow({ input: 11, output: 5 })) host.bus.emit(e, { trusted: true });
       await sleep(4200);
       const attempts = receiver.requests.filter((r) => r.path === "/v1/metrics").length;
@@ -84,7 +71,7 @@ describe("faults at the collector", () => {
   });
 
   test("413: a refused batch is counted as rejected and not sent again", async () => {
-    await withPlugin("too-large", { flushIntervalMs: 60000 }, async ({ receiver, host, service }) => {
+    await withFaults("too-large", { flushIntervalMs: 60000 }, async ({ receiver, host, service }) => {
       replay(host);
       await host.plugin.flush(5000);
       await sleep(1000);
@@ -106,10 +93,10 @@ describe("faults at the collector", () => {
 
   test("https:// to a plain-HTTP port is a TLS problem, said so, and not retried", async () => {
     const receiver = await startReceiver();
-    const native = (await import("../index.js")).loadNative();
+    const addon = await native();
     try {
       const endpoint = receiver.httpBase.replace("http://", "https://");
-      const g = new native.NativeGeneration(JSON.stringify({ enabled: true, otel: { enabled: true, endpoint, flushIntervalMs: 60000 } }), "{}", "{}");
+      const g = new addon.NativeGeneration(JSON.stringify({ enabled: true, otel: { enabled: true, endpoint, flushIntervalMs: 60000 } }), "{}", "{}");
       g.pushBatch(`0${JSON.stringify({ type: "message.queued", channel: "webchat", source: "dispatch" })}\n`);
       assert.equal((await g.flush(5000)).ok, false);
       const st = g.status();
@@ -125,9 +112,9 @@ describe("faults at the collector", () => {
 
   test("a collector that stays away: what is unsent at stop is counted lost, and stop stays bounded", async () => {
     const receiver = await startReceiver({ mode: "fail" });
-    const native = (await import("../index.js")).loadNative();
+    const addon = await native();
     try {
-      const g = new native.NativeGeneration(JSON.stringify({ enabled: true, otel: { enabled: true, endpoint: receiver.httpBase, flushIntervalMs: 60000 } }), JSON.stringify({ OTEL_BSP_SCHEDULE_DELAY: "100" }), "{}");
+      const g = new addon.NativeGeneration(JSON.stringify({ enabled: true, otel: { enabled: true, endpoint: receiver.httpBase, flushIntervalMs: 60000 } }), JSON.stringify({ OTEL_BSP_SCHEDULE_DELAY: "100" }), "{}");
       const trust = (m) => (m.trusted ? 1 : 0) | (m.internal ? 2 : 0) | (m.trustedTraceContext ? 4 : 0);
       g.pushBatch(TURN.map(({ evt, meta }) => `${trust(meta)}${JSON.stringify(evt)}\n`).join(""));
       await sleep(800);
@@ -147,7 +134,7 @@ describe("faults at the collector", () => {
   });
 
   test("a SIGSTOPped collector (sockets open, nothing answers): bounded waits, then every span once it resumes", async () => {
-    await withPlugin("ok", { flushIntervalMs: 1000 }, async ({ receiver, host, service }) => {
+    await withFaults("ok", { flushIntervalMs: 1000 }, async ({ receiver, host, service }) => {
       receiver.signal("SIGSTOP");
       const t0 = performance.now();
       replay(host);
@@ -173,14 +160,9 @@ describe("faults at the collector", () => {
   });
 
   test("a collector name that does not resolve: categorised dns, retried, the other signals flow", async () => {
-    const receiver = await startReceiver();
-    const host = await makeHost();
-    const saved = { ...process.env };
-    Object.assign(process.env, { OTEL_BSP_SCHEDULE_DELAY: "200", OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://collector.invalid:4318/v1/traces" });
-    try {
-      const [service] = register(host.plugin);
-      // flushIntervalMs also paces span batches (as in the official plugin).
-      await service.start(ctxFor({ enabled: true, endpoint: receiver.httpBase, traces: true, flushIntervalMs: 1000 }));
+    const env = { OTEL_BSP_SCHEDULE_DELAY: "200", OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://collector.invalid:4318/v1/traces" };
+    // flushIntervalMs also paces span batches (as in the official plugin).
+    await withPlugin({ otel: { traces: true, flushIntervalMs: 1000 }, env }, async ({ receiver, host, service }) => {
       replay(host);
       const t0 = performance.now();
       for (let i = 0; i < 100 && host.plugin.status().traces.retries < 1; i++) await sleep(100);
@@ -192,11 +174,7 @@ describe("faults at the collector", () => {
       await receiver.sync();
       assert.ok(latest(receiver.requests, "openclaw.tokens"), "metrics still reach their collector");
       await service.stop();
-    } finally {
-      process.env = saved;
-      await receiver.stop();
-      host.cleanup();
-    }
+    });
   });
 
   test("the secret scan: a run where everything fails prints none of the secrets planted in config, env and events", () => {

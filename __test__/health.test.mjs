@@ -2,7 +2,7 @@
 // recovery is announced, bad config gets one actionable warning each.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import net from "node:net";
+import { closedPort } from "./support/fixture.mjs";
 import { ctxFor, makeHost, makeLogger, register, sleep } from "./support/host.mjs";
 import { latest, pointWith, startReceiver } from "./support/receiver.mjs";
 
@@ -89,12 +89,7 @@ describe("operator messages", () => {
   });
 
   test("an unreachable collector is reported as connection refused, and the gateway carries on", async () => {
-    const port = await new Promise((resolve) => {
-      const srv = net.createServer().listen(0, "127.0.0.1", () => {
-        const p = srv.address().port;
-        srv.close(() => resolve(p));
-      });
-    });
+    const port = await closedPort();
     await withService(async (service, host) => {
       const logger = makeLogger();
       await service.start(ctxFor({ enabled: true, endpoint: `http://user:pw@127.0.0.1:${port}` }, { logger }));
@@ -111,12 +106,7 @@ describe("operator messages", () => {
   });
 
   test("a failing span endpoint is its own signal: warned, counted and reported while metrics flow", async () => {
-    const port = await new Promise((resolve) => {
-      const srv = net.createServer().listen(0, "127.0.0.1", () => {
-        const p = srv.address().port;
-        srv.close(() => resolve(p));
-      });
-    });
+    const port = await closedPort();
     const receiver = await startReceiver();
     try {
       await withService(async (service, host) => {

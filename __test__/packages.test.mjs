@@ -11,7 +11,7 @@ import { drift, platformOf, readRelease, ROOT, setVersion } from "../scripts/ver
 import { messageFlow } from "./support/events.mjs";
 import { ctxFor, makeHost, makeLogger, register } from "./support/host.mjs";
 import { latest, pointWith } from "./support/receiver.mjs";
-import { runOnce } from "./support/run.mjs";
+import { runOnce } from "./support/fixture.mjs";
 
 const { main, packages } = readRelease();
 // What each napi platform tag must declare to npm (os, cpu, libc), written out independently.

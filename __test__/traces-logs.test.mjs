@@ -7,7 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { before, describe, test } from "node:test";
 import { logsOf, spansOf } from "./support/receiver.mjs";
-import { runOnce } from "./support/run.mjs";
+import { runOnce } from "./support/fixture.mjs";
 import { TURN } from "./support/events.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));

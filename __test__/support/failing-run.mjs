@@ -1,18 +1,13 @@
 // Child process of faults.test.mjs: a run in which everything fails, with secrets planted in
 // every place a user puts them. It prints every line the plugin logs and its status(), and the
 // test scans all of this process's output for the planted secrets.
-import net from "node:net";
 import { TURN } from "./events.mjs";
+import { closedPort } from "./fixture.mjs";
 import { ctxFor, makeHost, register, sleep } from "./host.mjs";
 
 export const SECRET = "S3CRET";
 
-const closed = await new Promise((resolve) => {
-  const s = net.createServer().listen(0, "127.0.0.1", () => {
-    const { port } = s.address();
-    s.close(() => resolve(port));
-  });
-});
+const closed = await closedPort();
 Object.assign(process.env, {
   OTEL_EXPORTER_OTLP_HEADERS: `Authorization=Basic ${SECRET}b64==,x-api-key=${SECRET}-env-key,${SECRET}-not-a-pair`,
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://tracer:${SECRET}-dns@collector.invalid:4318/v1/traces`,

@@ -208,17 +208,20 @@ async function stopActive() {
   clearInterval(active.timer);
   active.sendPending();
   let outcome;
+  let guard;
   try {
     // The addon bounds this itself; the race guards against a promise that never settles.
     outcome = await Promise.race([
       active.generation.shutdown(STOP_TIMEOUT_MS),
-      new Promise((resolve) =>
-        setTimeout(() => resolve({ ok: false, error: "shutdown did not settle" }), STOP_TIMEOUT_MS + 1000).unref(),
-      ),
+      new Promise((resolve) => {
+        guard = setTimeout(() => resolve({ ok: false, error: "shutdown did not settle" }), STOP_TIMEOUT_MS + 1000).unref();
+      }),
     ]);
   } catch (err) {
     outcome = { ok: false, error: String(err?.message ?? err) };
   }
+  // Else each stop leaves a pending timer (and what it closes over) for 5 s.
+  clearTimeout(guard);
   active.drainLogs();
   if (!outcome.ok) logTo(active.logger, "warn", `diagnostics-otel: stop: ${outcome.error}`);
   globalThis[STOPPING] = undefined;
@@ -354,10 +357,14 @@ export async function flush(timeoutMs = FLUSH_TIMEOUT_MS) {
   const stopping = globalThis[STOPPING];
   if (!stopping) return { ok: false, error: "not running", elapsedMs: 0 };
   const left = Math.max(0, timeoutMs - (performance.now() - t0));
+  let guard;
   const outcome = await Promise.race([
     stopping,
-    new Promise((resolve) => setTimeout(() => resolve({ ok: false, error: "the stop's final export did not finish in time" }), left).unref()),
+    new Promise((resolve) => {
+      guard = setTimeout(() => resolve({ ok: false, error: "the stop's final export did not finish in time" }), left).unref();
+    }),
   ]);
+  clearTimeout(guard);
   return { ok: outcome.ok, error: outcome.error, elapsedMs: performance.now() - t0, stopped: true };
 }
 

@@ -224,7 +224,8 @@ impl<T: Send + 'static> Inner<T> {
             if closing || (s.closed && s.final_deadline.is_some_and(|d| Instant::now() >= d)) {
                 let abandoned = s.queue.len() as u64;
                 self.lost_at_stop.fetch_add(abandoned, Relaxed);
-                s.queue.clear();
+                // Its capacity too: the stopped generation's handle outlives it until a JS GC.
+                s.queue = VecDeque::new();
                 s.finished = true;
             }
             self.progress.notify_all();

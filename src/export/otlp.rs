@@ -18,7 +18,7 @@ use opentelemetry_sdk::trace::{SpanData, SpanExporter as _};
 use opentelemetry_sdk::Resource;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
@@ -107,24 +107,40 @@ impl SignalHealth {
 /// `openclaw.telemetry.exporter.events` and the operator's log lines, shared by all signals.
 pub struct Reporter {
     pub logs: Logs,
-    exporter_events: OnceLock<opentelemetry::metrics::Counter<f64>>,
+    /// Taken at stop: the SDK sizes each counter's table for 2,000 series (~135 KB), and a
+    /// stopped generation's handle lives on until the JS garbage collector finalizes it.
+    exporter_events: Mutex<Option<opentelemetry::metrics::Counter<f64>>>,
     /// Failure categories already counted per signal: like the official plugin, each once per generation.
     reported_failures: Mutex<Vec<(Signal, &'static str)>>,
 }
 
 impl Default for Reporter {
     fn default() -> Self {
-        Reporter { logs: Logs::default(), exporter_events: OnceLock::new(), reported_failures: Mutex::new(Vec::new()) }
+        Reporter { logs: Logs::default(), exporter_events: Mutex::new(None), reported_failures: Mutex::new(Vec::new()) }
     }
 }
 
 impl Reporter {
     pub fn set_counter(&self, counter: opentelemetry::metrics::Counter<f64>) {
-        let _ = self.exporter_events.set(counter);
+        if let Ok(mut slot) = self.exporter_events.lock() {
+            *slot = Some(counter);
+        }
+    }
+
+    /// After the final export nothing reads the counter again.
+    pub fn release_counter(&self) {
+        if let Ok(mut slot) = self.exporter_events.lock() {
+            slot.take();
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn holds_counter(&self) -> bool {
+        self.exporter_events.lock().is_ok_and(|c| c.is_some())
     }
 
     pub fn exporter_event(&self, signal: Signal, status: &'static str, reason: &'static str, category: Option<&str>) {
-        let Some(counter) = self.exporter_events.get() else {
+        let Some(counter) = self.exporter_events.lock().ok().and_then(|c| c.clone()) else {
             return;
         };
         let mut attrs = vec![

@@ -499,6 +499,7 @@ impl Generation {
             let _ = handle.join();
         }
         runtime.shutdown_timeout(deadline.saturating_duration_since(Instant::now()).min(Duration::from_millis(500)));
+        self.shared.reporter.release_counter();
         result
     }
 
@@ -566,4 +567,24 @@ fn run_bounded<T: Send + 'static>(deadline: Instant, f: impl FnOnce() -> T + Sen
         })
         .ok()?;
     rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{resolve, Outcome};
+
+    #[test]
+    fn a_stopped_generation_keeps_no_instrument() {
+        // A port nobody listens on: the final export fails fast.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).unwrap().port();
+        let diagnostics = serde_json::json!({"enabled": true, "otel": {"enabled": true, "endpoint": format!("http://127.0.0.1:{port}"), "traces": false}});
+        let Outcome::Enabled(s) = resolve(&diagnostics, &Default::default()).outcome else { panic!("not enabled") };
+        let g = Generation::start(&s, &HostInfo::default());
+        assert!(g.is_running());
+        assert!(g.shared.reporter.holds_counter());
+        let _ = g.shutdown(Duration::from_secs(2));
+        // The JS handle (and with it `shared`) lives on until a GC finalizes it.
+        assert!(!g.shared.reporter.holds_counter(), "the exporter-events counter outlived the stop");
+    }
 }

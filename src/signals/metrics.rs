@@ -10,7 +10,7 @@ use opentelemetry::KeyValue;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 enum Instrument {
     Counter(Counter<f64>),
@@ -20,7 +20,12 @@ enum Instrument {
 }
 
 pub struct Recorder {
-    instruments: Vec<Instrument>,
+    meter: Meter,
+    prefix: String,
+    /// Built at first use: the SDK sizes each instrument for 2,000 series (~135 KB, ~9 MB for the
+    /// catalog per generation) and most see no event. An unused one exported nothing anyway; a
+    /// cumulative series now starts at its instrument's first measurement.
+    instruments: Vec<OnceLock<Instrument>>,
     /// Per event type: its rules with the index of their instrument.
     rules: HashMap<&'static str, Vec<(&'static Rule, usize)>>,
     /// Per instrument: hashes of the attribute sets it has recorded (see `SERIES_CAP`).
@@ -129,24 +134,6 @@ fn measurement(ev: &Event, r: &Rule, memo: &mut Memo) -> Result<Option<(f64, Vec
 
 impl Recorder {
     pub fn new(meter: &Meter, prefix: &str) -> Self {
-        let instruments = CATALOG
-            .iter()
-            .map(|s| {
-                let name = exported_name(s.name, prefix);
-                match s.kind {
-                    Kind::Counter => Instrument::Counter(meter.f64_counter(name).with_unit(s.unit).with_description(s.description).build()),
-                    Kind::Histogram => Instrument::Histogram(
-                        meter
-                            .f64_histogram(name)
-                            .with_unit(s.unit)
-                            .with_description(s.description)
-                            .with_boundaries(s.buckets.to_vec())
-                            .build(),
-                    ),
-                    Kind::ObservedCounter => Instrument::Observed,
-                }
-            })
-            .collect();
         let mut rules: HashMap<&'static str, Vec<(&'static Rule, usize)>> = HashMap::new();
         for r in RULES {
             if let Some(i) = CATALOG.iter().position(|s| s.name == r.metric) {
@@ -154,7 +141,29 @@ impl Recorder {
             }
         }
         let series = CATALOG.iter().map(|_| Mutex::new(HashSet::default())).collect();
-        Recorder { instruments, rules, series, implausible: Arc::default() }
+        let instruments = CATALOG.iter().map(|_| OnceLock::new()).collect();
+        Recorder { meter: meter.clone(), prefix: prefix.to_string(), instruments, rules, series, implausible: Arc::default() }
+    }
+
+    fn instrument(&self, i: usize) -> Option<&Instrument> {
+        let (spec, cell) = (CATALOG.get(i)?, self.instruments.get(i)?);
+        Some(cell.get_or_init(|| {
+            let name = exported_name(spec.name, &self.prefix);
+            match spec.kind {
+                Kind::Counter => {
+                    Instrument::Counter(self.meter.f64_counter(name).with_unit(spec.unit).with_description(spec.description).build())
+                }
+                Kind::Histogram => Instrument::Histogram(
+                    self.meter
+                        .f64_histogram(name)
+                        .with_unit(spec.unit)
+                        .with_description(spec.description)
+                        .with_boundaries(spec.buckets.to_vec())
+                        .build(),
+                ),
+                Kind::ObservedCounter => Instrument::Observed,
+            }
+        }))
     }
 
     /// The attribute set to record: as given while the instrument has room, else (for a set
@@ -180,7 +189,7 @@ impl Recorder {
     /// The counter behind a catalog name, for measurements the plugin takes about itself.
     pub fn counter(&self, name: &str) -> Option<Counter<f64>> {
         let i = CATALOG.iter().position(|s| s.name == name)?;
-        match self.instruments.get(i) {
+        match self.instrument(i) {
             Some(Instrument::Counter(c)) => Some(c.clone()),
             _ => None,
         }
@@ -219,7 +228,7 @@ impl Recorder {
                 continue;
             }
             let attrs = self.bounded(i, attrs);
-            match self.instruments.get(i) {
+            match self.instrument(i) {
                 Some(Instrument::Counter(c)) => c.add(value, &attrs),
                 Some(Instrument::Histogram(h)) => h.record(value, &attrs),
                 Some(Instrument::Observed) | None => {}
@@ -318,6 +327,17 @@ mod tests {
         assert_eq!(points(&rms, "openclaw.run.duration_ms")[0].0, 2400.0);
         let ctx = points(&rms, "openclaw.context.tokens");
         assert_eq!(ctx.len(), 2);
+    }
+
+    #[test]
+    fn instruments_are_built_at_first_use() {
+        let provider = SdkMeterProvider::builder().build();
+        let recorder = Recorder::new(&provider.meter("openclaw"), "openclaw.");
+        let built = |r: &Recorder| r.instruments.iter().filter(|c| c.get().is_some()).count();
+        assert_eq!(built(&recorder), 0);
+        recorder.record_json(r#"{"type":"queue.lane.enqueue","lane":"main","queueSize":1}"#, Trust::default());
+        let after_one = built(&recorder);
+        assert!(after_one > 0 && after_one < 4, "{after_one} instruments for one event type");
     }
 
     #[test]

@@ -104,10 +104,12 @@ function pythonDeps() {
   const hash = crypto.createHash("sha256");
   for (const f of reqs) hash.update(fs.readFileSync(f));
   const key = hash.digest("hex");
-  const stampDir = path.join(CACHE, "python");
-  fs.mkdirSync(stampDir, { recursive: true });
-  if (stampOk(stampDir, key) && fs.existsSync(VENV_PYTHON)) return "cached";
+  // The stamp lives in the venv: `npm run setup:py` may make a new venv with only the unit
+  // tests' packages, and a stamp elsewhere would then vouch for packages it does not have.
   if (!fs.existsSync(VENV_PYTHON)) run("python3", ["-m", "venv", path.join(ROOT, ".venv")], { cwd: ROOT });
+  const stampDir = path.join(ROOT, ".venv", "openclaw-e2e-stamp");
+  fs.mkdirSync(stampDir, { recursive: true });
+  if (stampOk(stampDir, key)) return "cached";
   run(VENV_PYTHON, ["-m", "pip", "install", "-q", "--disable-pip-version-check", ...reqs.flatMap((r) => ["-r", r])], { cwd: ROOT });
   writeStamp(stampDir, key);
   return "installed";

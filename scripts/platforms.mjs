@@ -41,7 +41,11 @@ const WINE_FILE_TIMEOUT_MS = 2 * 60 * 1000;
 
 // Tests that start a second Node through process.execPath: under qemu-user without binfmt_misc
 // the kernel cannot exec an arm64 ELF, so they are excluded there (with the reason printed).
-const NEEDS_EXEC_OF_SELF = [{ file: "traces-logs.test.mjs", test: "logsExporter stdout" }];
+const NEEDS_EXEC_OF_SELF = [
+  { file: "traces-logs.test.mjs", test: "logsExporter stdout" },
+  { file: "faults.test.mjs", test: "the secret scan" },
+  { file: "lifecycle.test.mjs", test: "1,000 start/stop cycles" },
+];
 
 const MSVC_REASON =
   "not buildable here: the MSVC CRT and Windows SDK import libraries come only through cargo-xwin's download from Microsoft, which is outside the npm/PyPI/crates/Debian registries; the release workflow builds it on a windows runner";

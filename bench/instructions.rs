@@ -82,6 +82,9 @@ fn main() -> Result<(), String> {
     let _ = g.shutdown(Duration::from_secs(600));
     let s = g.snapshot();
     let spans = s.traces.map_or(0, |t| t.counts.exported);
-    eprintln!("{kind}: received {}, recorded {}, malformed {}, ignored {}, spans exported {spans}, metric exports ok {}", s.received, s.recorded, s.malformed, s.ignored, s.metrics.exports_ok);
+    eprintln!(
+        "{kind}: received {}, recorded {}, malformed {}, ignored {}, spans exported {spans}, metric exports ok {}",
+        s.received, s.recorded, s.malformed, s.ignored, s.metrics.exports_ok
+    );
     Ok(())
 }

@@ -53,8 +53,9 @@ pub(super) fn check_url(url: &str) -> Result<String, String> {
     if scheme != "http" && scheme != "https" {
         return Err("it does not start with http:// or https://".into());
     }
-    if url.chars().any(char::is_whitespace) {
-        return Err("it contains whitespace".into());
+    // http::Uri lets a control character through in a fragment (found by fuzzing).
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("it contains whitespace or a control character".into());
     }
     let normalized = format!("{scheme}://{rest}");
     let uri = normalized.parse::<http::Uri>().map_err(|e| format!("{e}"))?;
@@ -68,6 +69,12 @@ pub(super) fn check_url(url: &str) -> Result<String, String> {
         (Some(p), None) if !p.is_empty() => return Err("its port is not a number from 1 to 65535".into()),
         (_, Some(0)) => return Err("its port is 0".into()),
         _ => {}
+    }
+    // TLS needs a DNS name or an IP address: `https://u127.0.0.1` would fail every export (or,
+    // for gRPC, the exporter's build). Found by fuzzing.
+    let host = authority.host().trim_start_matches('[').trim_end_matches(']');
+    if scheme == "https" && rustls::pki_types::ServerName::try_from(host).is_err() {
+        return Err("its host is not a valid DNS name or IP address for TLS".into());
     }
     Ok(normalized)
 }
@@ -118,21 +125,22 @@ pub(super) fn resolve_url(cx: &mut Ctx, protocol: Protocol, signal: Signal) -> (
     (url_from_base(default_base, protocol, signal), true)
 }
 
-/// A URL fit for logs: no user info, no query, no fragment.
+/// A URL fit for logs: no user info, no query, no fragment. Everything up to the last `@` is
+/// user info, even past a `/`, `?` or `#`: a password typed with one of those in it
+/// (`http://u:pa#ss@h`, `http://u:12/pw@h`) is still a password, whatever a parser makes of it.
 pub fn redact_url(url: &str) -> String {
-    let (scheme, rest) = match url.find("://") {
+    let scheme_like = |i: &usize| url[..*i].bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+    let (scheme, rest) = match url.find("://").filter(scheme_like) {
         Some(i) => (&url[..i + 3], &url[i + 3..]),
         None => ("", url),
     };
-    let rest = rest.split(['?', '#']).next().unwrap_or("");
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, ""),
+    let (userinfo, rest) = match rest.rfind('@') {
+        Some(at) => ("***@", &rest[at + 1..]),
+        None => ("", rest),
     };
-    let host = authority.rsplit('@').next().unwrap_or("");
-    let userinfo = if authority.contains('@') { "***@" } else { "" };
-    let query = if url.contains('?') { "?***" } else { "" };
-    format!("{scheme}{userinfo}{host}{path}{query}")
+    let query = if rest.contains('?') { "?***" } else { "" };
+    let rest = rest.split(['?', '#']).next().unwrap_or("");
+    format!("{scheme}{userinfo}{rest}{query}")
 }
 
 pub(super) fn valid_header_name(name: &str) -> bool {
@@ -236,7 +244,8 @@ pub(super) fn resolve_headers(cx: &mut Ctx, signal: Signal) -> Vec<(String, Stri
 pub(super) fn env_millis(cx: &mut Ctx, key: &str, default: u64) -> Option<u64> {
     let raw = cx.env(key)?.to_string();
     match raw.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 => Some(v as u64),
+        // A fraction of a millisecond rounds up: truncated to 0, every export would time out.
+        Ok(v) if v.is_finite() && v > 0.0 => Some(v.ceil() as u64),
         _ => {
             cx.warn(format!("{key} \"{raw}\" is not a positive number of milliseconds; using {default}"));
             None

@@ -557,6 +557,8 @@ mod tests {
             ("http://collector:0", "port is 0"),
             ("ftp://collector", "http://"),
             ("http://user:PASSWORD@%zz:1", "invalid"),
+            ("https://u127.0.0.1:4318", "not a valid DNS name"),
+            ("http://collector:4318/#a\u{7}b", "control character"),
         ] {
             let (s, w) = enabled(json!({"enabled": true, "endpoint": bad}), &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://env:4318")]);
             assert_eq!(s.metrics_url, "http://env:4318/v1/metrics", "{bad}");
@@ -674,6 +676,20 @@ mod tests {
     fn redacts_credentials_in_urls() {
         assert_eq!(redact_url("https://user:pw@h:1/v1/metrics?key=abc"), "https://***@h:1/v1/metrics?***");
         assert_eq!(redact_url("http://h:4318/v1/metrics"), "http://h:4318/v1/metrics");
+        assert_eq!(redact_url("http://u:12/pw@h:1/v1/metrics"), "http://***@h:1/v1/metrics", "a valid URL, typed as user info");
+        // Found by fuzzing: a password with `/`, `?` or `#` typed unencoded.
+        for (bad, shown) in [
+            ("http://user:pa#ss@h:1", "http://***@h:1"),
+            ("http://user:pa/ss@h:1/v1", "http://***@h:1/v1"),
+            ("https://u:p?w@h", "https://***@h"),
+            ("u:pa/ss@h:1", "***@h:1"),
+            ("http://http://u:/pa/@:4318/", "http://***@:4318/"),
+            ("#pa/@h://", "***@h://"),
+        ] {
+            assert_eq!(redact_url(bad), shown);
+            let (_, w) = enabled(json!({"enabled": true, "endpoint": bad}), &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://env:4318")]);
+            assert!(w.iter().all(|m| !m.contains("pa") && !m.contains("p?w")), "{w:?}");
+        }
     }
 
     #[test]

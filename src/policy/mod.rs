@@ -37,15 +37,24 @@ const SENSITIVE_KEYS: &[&str] = &[
 pub fn printable(text: &str) -> String {
     let masked = mask_credentials(text);
     let mut out = String::with_capacity(masked.len().min(MAX_LINE + 32));
-    let mut chars = masked.chars();
-    for c in chars.by_ref().take(MAX_LINE) {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push(' '),
-            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202e}') => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
+    // Escapes count toward the bound: a line of control characters is not five times as long.
+    let mut width = 0;
+    let mut chars = masked.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        let escaped = match c {
+            '\n' => "\\n".to_string(),
+            '\r' => "\\r".to_string(),
+            '\t' => " ".to_string(),
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202e}') => format!("\\u{{{:x}}}", c as u32),
+            c => c.to_string(),
+        };
+        let n = escaped.chars().count();
+        if width + n > MAX_LINE {
+            break;
         }
+        out.push_str(&escaped);
+        width += n;
+        chars.next();
     }
     let rest = chars.count();
     if rest > 0 {
@@ -234,6 +243,10 @@ mod tests {
         assert!(!forged.contains('\n'), "{forged}");
         assert!(forged.contains("x\\ndiagnostics-otel"), "{forged}");
         assert!(printable("a\u{1b}[31mred").contains("\\u{1b}"));
+        // Found by fuzzing: escapes once made a line of control characters 5x the bound.
+        let escapes = printable(&"\u{1}".repeat(3000));
+        assert_eq!(escapes.chars().filter(|c| *c == '\\').count(), MAX_LINE / 5, "{escapes}");
+        assert!(escapes.ends_with("(2800 more characters)"), "{escapes}");
         let long = printable(&"y".repeat(1_000_000));
         assert!(long.len() < MAX_LINE + 40, "{}", long.len());
         assert!(long.ends_with("(999000 more characters)"), "{}", &long[long.len() - 40..]);

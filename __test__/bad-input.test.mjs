@@ -192,3 +192,19 @@ test("implausible values are skipped alone and counted on the wire; the event's 
     await service.stop();
   });
 });
+
+test("an event one signal finds malformed leaves nothing in the others", async () => {
+  await withPlugin({ otel: { traces: true, flushIntervalMs: 60000 } }, async ({ receiver, host }) => {
+    const call = { type: "model.call.completed", provider: "openai", model: "gpt-5", api: "openai-completions", durationMs: 300 };
+    // Only the span reads promptStats; a string where its count should be makes the event malformed.
+    host.bus.emit({ ...call, promptStats: { totalChars: "lots" } }, { trusted: true });
+    host.bus.emit({ ...call, promptStats: { totalChars: 120 } }, { trusted: true });
+    assert.equal((await host.plugin.flush(5000)).ok, true);
+    await receiver.sync();
+    const st = host.plugin.status();
+    assert.equal(st.malformed, 1);
+    const durations = latest(receiver.requests, "openclaw.model_call.duration_ms");
+    assert.equal(durations.points.reduce((a, p) => a + p.count, 0), 1, "the malformed call recorded no duration");
+    assert.equal(spansOf(receiver.requests).filter((s) => s.name === "openclaw.model.call").length, 1);
+  });
+});

@@ -72,32 +72,43 @@ impl Feeds {
             Ok(ev) => ev,
             Err(Malformed(why)) => return Outcome::Malformed(why),
         };
-        let mut outcome = self.recorder.record(&ev, trust);
-        if let Outcome::Malformed(_) = outcome {
-            return outcome;
-        }
-        if let Some((tracer, batcher)) = &self.spans {
-            match tracer.spans(&ev, trust) {
+        // Every signal reads the event before any records it: a malformed event is skipped
+        // whole, not counted malformed after its metrics went in.
+        let taken = match self.recorder.take(&ev, trust) {
+            Ok(taken) => taken,
+            Err(Malformed(why)) => return Outcome::Malformed(why),
+        };
+        let mut outcome = if taken.is_some() { Outcome::Recorded } else { Outcome::Ignored };
+        let spans = match &self.spans {
+            None => Vec::new(),
+            Some((tracer, _)) => match tracer.spans(&ev, trust) {
                 Ok((spans, decision)) => {
                     if decision.built + decision.sampled_out > 0 {
                         outcome = Outcome::Recorded;
                     }
-                    for span in spans {
-                        batcher.push(span);
-                    }
+                    spans
                 }
                 Err(Malformed(why)) => return Outcome::Malformed(why),
+            },
+        };
+        let item = match &self.logs {
+            None => None,
+            Some((mapper, _)) => match mapper.map(&ev, trust) {
+                Ok(item) => item,
+                Err(Malformed(why)) => return Outcome::Malformed(why),
+            },
+        };
+        if let Some(taken) = taken {
+            self.recorder.apply(taken);
+        }
+        if let Some((_, batcher)) = &self.spans {
+            for span in spans {
+                batcher.push(span);
             }
         }
-        if let Some((mapper, batcher)) = &self.logs {
-            match mapper.map(&ev, trust) {
-                Ok(Some(item)) => {
-                    batcher.push(item);
-                    outcome = Outcome::Recorded;
-                }
-                Ok(None) => {}
-                Err(Malformed(why)) => return Outcome::Malformed(why),
-            }
+        if let (Some((_, batcher)), Some(item)) = (&self.logs, item) {
+            batcher.push(item);
+            outcome = Outcome::Recorded;
         }
         outcome
     }

@@ -205,23 +205,38 @@ impl Recorder {
 
     /// Record all of one event's measurements, or none if any part is malformed.
     pub fn record(&self, ev: &Event, trust: Trust) -> Outcome {
-        let Some(rules) = self.rules.get(ev.kind()) else { return Outcome::Ignored };
+        match self.take(ev, trust) {
+            Ok(Some(taken)) => {
+                self.apply(taken);
+                Outcome::Recorded
+            }
+            Ok(None) => Outcome::Ignored,
+            Err(Malformed(why)) => Outcome::Malformed(why),
+        }
+    }
+
+    /// One event's measurements, read but not yet recorded, so that the worker can let the
+    /// other signals read the event first: a malformed event must leave no measurement behind.
+    /// None for a type this version does not export, or one not trusted enough to count.
+    pub fn take(&self, ev: &Event, trust: Trust) -> Result<Option<Taken>, Malformed> {
+        let Some(rules) = self.rules.get(ev.kind()) else { return Ok(None) };
         let mut taken = Vec::with_capacity(rules.len());
         let mut memo = Memo::new();
         for (r, i) in rules {
-            if !r.gate.admits(trust) {
-                continue;
-            }
-            match measurement(ev, r, &mut memo) {
-                Ok(Some((value, attrs))) => taken.push((*i, value, attrs)),
-                Ok(None) => {}
-                Err(Malformed(why)) => return Outcome::Malformed(why),
+            if r.gate.admits(trust) {
+                if let Some((value, attrs)) = measurement(ev, r, &mut memo)? {
+                    taken.push((*i, value, attrs));
+                }
             }
         }
         if taken.is_empty() && rules.iter().all(|(r, _)| !r.gate.admits(trust)) {
-            return Outcome::Ignored;
+            return Ok(None);
         }
-        for (i, value, attrs) in taken {
+        Ok(Some(Taken(taken)))
+    }
+
+    pub fn apply(&self, taken: Taken) {
+        for (i, value, attrs) in taken.0 {
             if !CATALOG.get(i).is_some_and(|spec| (0.0..=spec.bound).contains(&value)) {
                 // Only this value is lost: the event's other measurements still count.
                 self.implausible.fetch_add(1, Relaxed);
@@ -234,9 +249,11 @@ impl Recorder {
                 Some(Instrument::Observed) | None => {}
             }
         }
-        Outcome::Recorded
     }
 }
+
+/// One event's measurements (instrument, value, attributes), from `Recorder::take`.
+pub struct Taken(Vec<(usize, f64, Vec<KeyValue>)>);
 
 #[cfg(test)]
 mod tests {

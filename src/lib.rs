@@ -8,6 +8,9 @@ pub mod catalog;
 pub mod config;
 pub mod event;
 pub mod export;
+// Invariants and fixed-seed property tests; the fuzz targets (fuzz/) call them too.
+#[cfg(any(test, fuzzing))]
+pub mod fuzz_props;
 pub mod generation;
 pub mod policy;
 pub mod signals;

@@ -34,8 +34,8 @@ pub const QUEUE_CAPACITY: usize = 1024;
 pub const QUEUE_MAX_BYTES: usize = 32 << 20;
 pub mod status;
 mod worker;
-pub use worker::Msg;
 use worker::{follow_file_log, worker, Feeds};
+pub use worker::{split_trust, Mappers, Msg};
 
 pub const METER_NAME: &str = "openclaw";
 
@@ -157,7 +157,7 @@ fn resource(s: &Settings, host: &HostInfo) -> Resource {
 }
 
 /// The startup line: what goes where, for the signals that did start.
-fn describe(s: &Settings, host: &HostInfo, started: &[Signal]) -> String {
+pub(crate) fn describe(s: &Settings, host: &HostInfo, started: &[Signal]) -> String {
     let mut parts = Vec::new();
     if started.contains(&Signal::Metrics) {
         parts.push(format!(

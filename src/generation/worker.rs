@@ -22,7 +22,7 @@ pub enum Msg {
 }
 
 /// A batch line's trust digit and JSON; a line without a digit counts as untrusted.
-fn split_trust(line: &str) -> (Trust, &str) {
+pub fn split_trust(line: &str) -> (Trust, &str) {
     match line.as_bytes().first() {
         Some(d @ b'0'..=b'7') => (Trust::from_bits(u32::from(d - b'0')), &line[1..]),
         _ => (Trust::default(), line),
@@ -68,6 +68,33 @@ pub(super) struct Feeds {
 
 impl Feeds {
     fn record(&self, json: &str, trust: Trust) -> Outcome {
+        let mappers =
+            Mappers { recorder: &self.recorder, spans: self.spans.as_ref().map(|(t, _)| t), logs: self.logs.as_ref().map(|(m, _)| m) };
+        let push_span = |span| {
+            if let Some((_, batcher)) = &self.spans {
+                batcher.push(span);
+            }
+        };
+        let push_log = |item| {
+            if let Some((_, batcher)) = &self.logs {
+                batcher.push(item);
+            }
+        };
+        mappers.record(json, trust, push_span, push_log)
+    }
+}
+
+/// One event through every signal's mapper: what the recording thread runs per event, with the
+/// spans and the log record handed to `span_out` and `log_out` (the batchers here; the property
+/// tests and fuzz targets pass their own checks).
+pub struct Mappers<'a> {
+    pub recorder: &'a Recorder,
+    pub spans: Option<&'a Tracer>,
+    pub logs: Option<&'a LogMapper>,
+}
+
+impl Mappers<'_> {
+    pub fn record(&self, json: &str, trust: Trust, mut span_out: impl FnMut(SpanData), mut log_out: impl FnMut(LogItem)) -> Outcome {
         let ev = match parse(json) {
             Ok(ev) => ev,
             Err(Malformed(why)) => return Outcome::Malformed(why),
@@ -79,35 +106,29 @@ impl Feeds {
             Err(Malformed(why)) => return Outcome::Malformed(why),
         };
         let mut outcome = if taken.is_some() { Outcome::Recorded } else { Outcome::Ignored };
-        let spans = match &self.spans {
+        let spans = match self.spans.map(|tracer| tracer.spans(&ev, trust)) {
             None => Vec::new(),
-            Some((tracer, _)) => match tracer.spans(&ev, trust) {
-                Ok((spans, decision)) => {
-                    if decision.built + decision.sampled_out > 0 {
-                        outcome = Outcome::Recorded;
-                    }
-                    spans
+            Some(Ok((spans, decision))) => {
+                if decision.built + decision.sampled_out > 0 {
+                    outcome = Outcome::Recorded;
                 }
-                Err(Malformed(why)) => return Outcome::Malformed(why),
-            },
+                spans
+            }
+            Some(Err(Malformed(why))) => return Outcome::Malformed(why),
         };
-        let item = match &self.logs {
+        let item = match self.logs.map(|mapper| mapper.map(&ev, trust)) {
             None => None,
-            Some((mapper, _)) => match mapper.map(&ev, trust) {
-                Ok(item) => item,
-                Err(Malformed(why)) => return Outcome::Malformed(why),
-            },
+            Some(Ok(item)) => item,
+            Some(Err(Malformed(why))) => return Outcome::Malformed(why),
         };
         if let Some(taken) = taken {
             self.recorder.apply(taken);
         }
-        if let Some((_, batcher)) = &self.spans {
-            for span in spans {
-                batcher.push(span);
-            }
+        for span in spans {
+            span_out(span);
         }
-        if let (Some((_, batcher)), Some(item)) = (&self.logs, item) {
-            batcher.push(item);
+        if let Some(item) = item {
+            log_out(item);
             outcome = Outcome::Recorded;
         }
         outcome

@@ -208,3 +208,15 @@ test("an event one signal finds malformed leaves nothing in the others", async (
     assert.equal(spansOf(receiver.requests).filter((s) => s.name === "openclaw.model.call").length, 1);
   });
 });
+
+test("nesting deeper than the decoder's limit in an unrelated field costs that field, not the event", async () => {
+  await withPlugin({ otel: { flushIntervalMs: 60000 } }, async ({ receiver, host }) => {
+    let deep = 1;
+    for (let i = 0; i < 300; i++) deep = [deep];
+    host.bus.emit({ ...good, debug: { tree: deep } }, { trusted: false });
+    assert.equal((await host.plugin.flush(5000)).ok, true);
+    await receiver.sync();
+    assert.equal(host.plugin.status().malformed, 0);
+    assert.equal(pointWith(latest(receiver.requests, "openclaw.message.queued"), { "openclaw.channel": "webchat" })?.value, 1);
+  });
+});

@@ -24,6 +24,9 @@ pub fn parse(json: &str) -> Result<Event, Malformed> {
             Some(fixed) => serde_json::from_str::<Value>(&fixed).map_err(|_| e),
             None => Err(e),
         },
+        // Nesting past serde_json's limit (128) in some field the catalog never reads must not
+        // cost the event: the deep part becomes null and the rest is read as sent.
+        Err(e) if e.to_string().contains("recursion limit") => serde_json::from_str::<Value>(&shallow(json, MAX_DEPTH)).map_err(|_| e),
         other => other,
     };
     match parsed {
@@ -35,6 +38,55 @@ pub fn parse(json: &str) -> Result<Event, Malformed> {
         Ok(_) => Err(Malformed("not an object".into())),
         Err(e) => Err(Malformed(format!("invalid JSON ({:?} at column {})", e.classify(), e.column()))),
     }
+}
+
+/// Depth past which a value is replaced by `null` when an event nests too deeply to parse. No
+/// field any rule reads is deeper than 4.
+const MAX_DEPTH: usize = 64;
+
+/// `json` (valid JSON nested too deeply) with every object or array that opens deeper than
+/// `max` replaced by `null`. Strings are copied as they are; only their quotes and escapes are
+/// tracked.
+fn shallow(json: &str, max: usize) -> String {
+    let b = json.as_bytes();
+    let mut out = String::with_capacity(json.len());
+    let (mut depth, mut skip_from) = (0usize, None::<usize>);
+    let (mut in_string, mut escaped) = (false, false);
+    let mut copied = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > max && skip_from.is_none() {
+                    out.push_str(&json[copied..i]);
+                    out.push_str("null");
+                    skip_from = Some(depth);
+                }
+            }
+            b'}' | b']' => {
+                if skip_from == Some(depth) {
+                    skip_from = None;
+                    copied = i + 1;
+                }
+                depth = depth.saturating_sub(1);
+            }
+            _ => {}
+        }
+    }
+    if skip_from.is_none() {
+        out.push_str(&json[copied..]);
+    }
+    out
 }
 
 /// `json` with every `\uD800`-`\uDFFF` escape that is not half of a valid pair replaced by
@@ -252,6 +304,19 @@ mod tests {
         let e = parse(r#"{"type":"x","a":"\udc00\ud800x"}"#).unwrap();
         assert_eq!(e.text("a"), Ok(Some("\u{fffd}\u{fffd}x".into())));
         assert!(parse(r#"{"type":"x","a":"\ud800"#).is_err(), "still broken JSON");
+    }
+
+    #[test]
+    fn deep_nesting_in_an_unrelated_field_costs_that_field_not_the_event() {
+        let deep = format!("{}1{}", "[".repeat(300), "]".repeat(300));
+        let json = format!(r#"{{"type":"message.queued","channel":"webchat","extra":{{"a":{deep}}},"note":"[[\"]]","queueDepth":2}}"#);
+        assert!(serde_json::from_str::<Value>(&json).is_err(), "past serde_json's limit");
+        let e = parse(&json).unwrap();
+        assert_eq!(e.text("channel"), Ok(Some("webchat".into())));
+        assert_eq!(e.num("queueDepth"), Ok(Some(2.0)));
+        assert_eq!(e.text("note"), Ok(Some("[[\"]]".into())), "brackets inside strings are text");
+        assert!(e.get("extra.a").is_some(), "the shallow part stays");
+        assert!(parse(&format!("{{\"type\":\"x\",\"a\":{}", "[".repeat(300))).is_err(), "still broken JSON");
     }
 
     #[test]

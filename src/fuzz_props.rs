@@ -7,7 +7,7 @@
 //! Only in test and fuzzing builds; panicking is how a check reports.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
-use crate::config::{self, Env, LogSettings, Outcome as Config, Sampling, Settings, Signal};
+use crate::config::{self, Env, LogSettings, Outcome as Config, Sampling, Signal};
 use crate::export::otlp::{http_client, log_exporter, metric_exporter, span_exporter, Build, HttpClient, SignalHealth};
 use crate::generation::{describe, split_trust, HostInfo, Mappers};
 use crate::policy::{printable, MAX_LINE};
@@ -167,17 +167,6 @@ fn check_endpoint(kit: &ExporterKit, signal: Signal, ep: &config::Endpoint, diag
     }
 }
 
-fn metrics_endpoint(s: &Settings) -> config::Endpoint {
-    config::Endpoint {
-        protocol: s.protocol,
-        url: s.metrics_url.clone(),
-        defaulted: s.endpoint_defaulted,
-        headers: s.headers.clone(),
-        compression: s.compression,
-        timeout: s.export_timeout,
-    }
-}
-
 /// Resolve and check: every enabled signal's endpoint is one its exporter accepts (else it fell
 /// back with a warning), and every line the operator can see is bounded and printable. Returns
 /// those lines as printed (warnings, the disabled reason or the startup summary, status
@@ -194,7 +183,7 @@ pub fn check_config(kit: &ExporterKit, diagnostics: &Value, env: &Env) -> (confi
             assert!(!s.service_name.is_empty());
             let mut destinations = Vec::new();
             if s.metrics {
-                let ep = metrics_endpoint(s);
+                let ep = s.metrics_endpoint();
                 check_endpoint(kit, Signal::Metrics, &ep, diagnostics, env, &r.warnings);
                 destinations.push((Signal::Metrics, ep.url));
             }

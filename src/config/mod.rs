@@ -73,6 +73,20 @@ pub struct Settings {
     pub logs: Option<LogSettings>,
 }
 
+impl Settings {
+    /// The metrics signal's endpoint, from the fields it keeps flat (traces and logs own theirs).
+    pub fn metrics_endpoint(&self) -> Endpoint {
+        Endpoint {
+            protocol: self.protocol,
+            url: self.metrics_url.clone(),
+            defaulted: self.endpoint_defaulted,
+            headers: self.headers.clone(),
+            compression: self.compression,
+            timeout: self.export_timeout,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Signal {
     Metrics,

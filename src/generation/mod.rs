@@ -2,7 +2,7 @@
 //! worker and health. `start` never fails the host; `flush` and `shutdown` are bounded.
 
 use crate::catalog::metrics::{exported_name, CATALOG};
-use crate::config::{redact_url, Endpoint, Level, Settings, Signal, TemporalityPref};
+use crate::config::{redact_url, Level, Settings, Signal, TemporalityPref};
 use crate::event::Trust;
 use crate::export::batch::Batcher;
 use crate::export::health::{Counters, RateLimited};
@@ -129,17 +129,6 @@ fn temporality_of(p: TemporalityPref) -> Temporality {
     }
 }
 
-fn metrics_endpoint(s: &Settings) -> Endpoint {
-    Endpoint {
-        protocol: s.protocol,
-        url: s.metrics_url.clone(),
-        defaulted: s.endpoint_defaulted,
-        headers: s.headers.clone(),
-        compression: s.compression,
-        timeout: s.export_timeout,
-    }
-}
-
 fn resource(s: &Settings, host: &HostInfo) -> Resource {
     // Later entries win: OTEL_RESOURCE_ATTRIBUTES first, then what we know for sure.
     let mut attrs: BTreeMap<String, String> = s.resource_attributes.iter().cloned().collect();
@@ -242,7 +231,7 @@ impl Generation {
         let build = |health| Build { runtime: &runtime, client: client.clone(), health };
         let mut provider = SdkMeterProvider::builder().with_resource(resource.clone());
         if s.metrics {
-            let inner = match metric_exporter(&metrics_endpoint(s), temporality_of(s.temporality), &build(&shared.metrics_health)) {
+            let inner = match metric_exporter(&s.metrics_endpoint(), temporality_of(s.temporality), &build(&shared.metrics_health)) {
                 Ok(x) => x,
                 Err(e) => return Self::failed(shared, format!("could not build the OTLP metrics exporter: {e}")),
             };

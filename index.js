@@ -1,6 +1,7 @@
 // OpenClaw plugin entry for the native diagnostics-otel exporter. Thin by design: it finds the
-// host's diagnostic bus, hands each event to the Rust addon as JSON, and relays the addon's
-// log lines to the host logger. All telemetry logic lives in src/ (Rust).
+// host's diagnostic bus, copies the fields the addon reads from each event into compact
+// batches (src/event/compact.rs), and relays the addon's log lines to the host logger. All
+// telemetry logic lives in src/ (Rust).
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
@@ -10,9 +11,10 @@ const PLUGIN_ID = "diagnostics-otel";
 const STOP_TIMEOUT_MS = 4000;
 const FLUSH_TIMEOUT_MS = 10000;
 const LOG_DRAIN_MS = 1000;
-// Larger events are skipped and counted rather than serialized on the gateway's thread.
+// Larger values (and whole events) are skipped and counted rather than copied on the gateway's
+// thread.
 const MAX_EVENT_CHARS = 1 << 20;
-const BATCH_EVENTS = 256;
+const BATCH_EVENTS = 1024;
 const BATCH_CHARS = 1 << 20;
 // One active generation per process, shared across re-imports of this module (OpenClaw
 // 2026.9 re-imports plugins on in-process restarts), so a stale listener can never survive.
@@ -190,6 +192,94 @@ export function plainConfig(value, where = "diagnostics", skipped = [], seen = n
   }
 }
 
+const UNSERIALIZABLE = Symbol("unserializable");
+const COMPILED = new Map();
+
+/** One value in the compact format (src/event/compact.rs): what JSON.stringify would keep. */
+function field(v) {
+  switch (typeof v) {
+    case "number":
+      return v - v === 0 ? `n${v};` : "-"; // NaN and ±Infinity: JSON's null
+    case "string":
+      if (v.length > MAX_EVENT_CHARS) throw UNSERIALIZABLE;
+      return `s${v.length}:${v}`;
+    case "boolean":
+      return v ? "t" : "f";
+    case "object": {
+      if (v === null) return "-";
+      const json = JSON.stringify(v);
+      if (json === undefined) return "-";
+      if (json.length > MAX_EVENT_CHARS) throw UNSERIALIZABLE;
+      return `j${json.length}:${json}`;
+    }
+    case "bigint":
+      throw UNSERIALIZABLE; // as JSON.stringify would
+    default:
+      return "-"; // undefined, functions, symbols
+  }
+}
+
+/**
+ * The addon's projection (which fields of which event type it reads) as one encoder per type.
+ * Each is generated code with constant property names, so V8 keeps fast property access per
+ * event shape; keys come from the addon and are quoted with JSON.stringify.
+ */
+export function compileProjection(json) {
+  // A generation per reload: compile each projection (a handful of variants) once per process,
+  // rather than leave V8 a new set of functions each time.
+  const cached = COMPILED.get(json);
+  if (cached) return cached;
+  const encoders = new Map();
+  if (COMPILED.size < 16) COMPILED.set(json, encoders);
+  let types;
+  try {
+    types = JSON.parse(json);
+  } catch {
+    return encoders;
+  }
+  const code = (fields, src, depth) =>
+    fields
+      .map((f) => {
+        if (typeof f === "string") return `o+=F(${src}[${JSON.stringify(f)}]);`;
+        const v = `v${depth}`;
+        return (
+          `{const ${v}=${src}[${JSON.stringify(f[0])}];` +
+          `if(${v}!==null&&typeof ${v}==="object"&&!Array.isArray(${v})){o+="{";${code(f[1], v, depth + 1)}o+="}";}else o+=F(${v});}`
+        );
+      })
+      .join("");
+  const generated = (fields, prefix) => {
+    try {
+      return new Function("F", "P", `return function(e){let o=P;${code(fields, "e", 0)}return o+"\\n";}`)(field, prefix);
+    } catch {
+      return undefined; // node --disallow-code-generation-from-strings: the walker below
+    }
+  };
+  const walk = (fields, obj) => {
+    let o = "";
+    for (const f of fields) {
+      if (typeof f === "string") o += field(obj[f]);
+      else {
+        const v = obj[f[0]];
+        o += v !== null && typeof v === "object" && !Array.isArray(v) ? `{${walk(f[1], v)}}` : field(v);
+      }
+    }
+    return o;
+  };
+  types.forEach((t, index) => {
+    const prefix = `${index}|`;
+    const encode = t.whole
+      ? (e) => {
+          const j = JSON.stringify(e);
+          if (typeof j !== "string" || j.length > MAX_EVENT_CHARS) throw UNSERIALIZABLE;
+          return `${prefix}j${j.length}:${j}\n`;
+        }
+      : generated(t.fields, prefix) ?? ((e) => `${prefix}${walk(t.fields, e)}\n`);
+    encoders.set(t.type, encode);
+  });
+  return encoders;
+}
+
 // A stop in progress: flush() called meanwhile waits for its final export instead of saying
 // "not running" about data that is being exported.
 const STOPPING = Symbol.for("openclaw-diagnostics-otel-rs.stopping");
@@ -267,41 +357,56 @@ async function startGeneration(ctx, host) {
     await generation.shutdown(STOP_TIMEOUT_MS);
     return;
   }
-  // Events go to the addon in batches (one call per BATCH_EVENTS, or at the next turn of the
-  // event loop): one native call per event would cost more than serializing it.
+  // Events go to the addon in compact batches (one call per BATCH_EVENTS, or at the next turn
+  // of the event loop): only the fields it reads, no per-event serialization or native call.
+  const encoders = compileProjection(generation.projection);
   let pending = "";
   let pendingCount = 0;
+  let unknown = 0;
   let scheduled = false;
   const sendPending = () => {
     scheduled = false;
-    if (pendingCount === 0) return;
-    const lines = pending;
+    if (pendingCount === 0 && unknown === 0) return;
+    const batch = pending;
+    const records = pendingCount;
+    const others = unknown;
     pending = "";
     pendingCount = 0;
+    unknown = 0;
     try {
-      generation.pushBatch(lines);
+      generation.pushCompact(batch, records, others);
     } catch {
       // runs from setImmediate too: nothing may escape into the gateway's event loop
     }
   };
   const listener = (evt, meta) => {
     try {
-      const json = JSON.stringify(evt);
-      if (typeof json !== "string" || json.length > MAX_EVENT_CHARS) {
-        generation.pushUnserializable();
-        return;
+      const type = typeof evt === "object" && evt !== null ? evt.type : undefined;
+      const encode = encoders.get(type);
+      if (encode === undefined) {
+        if (typeof type === "string") unknown++;
+        else {
+          // Not an event: the addon says why (and counts it) from its JSON.
+          const json = JSON.stringify(evt);
+          generation.push(typeof json === "string" && json.length <= MAX_EVENT_CHARS ? json : "null", 0);
+          return;
+        }
+      } else {
+        // The trust digit: OpenClaw 2026.9 metadata (1 trusted, 2 internal, 4 trace context
+        // from OpenClaw's own scope).
+        const trust = (meta?.trusted === true ? 1 : 0) | (meta?.internal === true ? 2 : 0) | (meta?.trustedTraceContext === true ? 4 : 0);
+        const record = encode(evt);
+        pending += trust + record;
+        pendingCount++;
       }
-      // One line per event: the trust digit (OpenClaw 2026.9 metadata: 1 trusted, 2 internal,
-      // 4 trace context from OpenClaw's own scope), then the JSON, which never contains a raw newline.
-      const trust = (meta?.trusted === true ? 1 : 0) | (meta?.internal === true ? 2 : 0) | (meta?.trustedTraceContext === true ? 4 : 0);
-      pending += trust + json + "\n";
-      if (++pendingCount >= BATCH_EVENTS || pending.length > BATCH_CHARS) sendPending();
+      if (pendingCount + unknown >= BATCH_EVENTS || pending.length > BATCH_CHARS) sendPending();
       else if (!scheduled) {
         scheduled = true;
         setImmediate(sendPending);
       }
     } catch {
-      // cycles, BigInt, throwing getters: counted, never thrown into the host's bus
+      // cycles, BigInt, throwing getters in a field the addon reads: counted, never thrown
+      // into the host's bus
       generation.pushUnserializable();
     }
   };

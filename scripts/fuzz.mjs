@@ -19,7 +19,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const FUZZ = join(ROOT, "fuzz");
 const CARGO_FUZZ_VERSION = "0.13.2";
 const CARGO_FUZZ = join(ROOT, ".cache", "cargo-fuzz", "bin", process.platform === "win32" ? "cargo-fuzz.exe" : "cargo-fuzz");
-const TARGETS = ["event_decode", "config_resolve"];
+const TARGETS = ["event_decode", "compact_decode", "config_resolve"];
 const seconds = Number(process.env.FUZZ_SECONDS ?? 20);
 const sanitizer = process.env.FUZZ_SANITIZER ?? "none";
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : TARGETS;
@@ -121,6 +121,30 @@ const configs = {
   disabled: ['{"enabled":false,"otel":{"enabled":true}}', "OTEL_SDK_DISABLED=true"],
 };
 for (const [name, cfg] of Object.entries(configs)) seed("config_resolve", name, cfg.join("\n"));
+
+// The same stream as index.js's compact batches, encoded by index.js itself with the addon's
+// projection (every signal on), when a built addon is at hand.
+try {
+  const plugin = await import(join(ROOT, "index.js"));
+  const native = plugin.loadNative();
+  const off = { enabled: true, otel: { enabled: true, endpoint: "http://127.0.0.1:9", traces: true, logs: true } };
+  const g = new native.NativeGeneration(JSON.stringify(off), {}, {});
+  const encoders = plugin.compileProjection(g.projection);
+  await g.shutdown(100);
+  const records = fixture
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => {
+      const { meta = {}, evt } = JSON.parse(l);
+      const encode = encoders.get(evt.type);
+      return encode ? `${(meta.trusted ? 1 : 0) | (meta.internal ? 2 : 0) | (meta.trustedTraceContext ? 4 : 0)}${encode(evt)}` : "";
+    })
+    .filter(Boolean);
+  records.forEach((r, i) => seed("compact_decode", `fixture-${String(i).padStart(2, "0")}`, r));
+  seed("compact_decode", "fixture-batch", records.join(""));
+} catch (err) {
+  console.log(`fuzz: compact_decode starts without seeds (no built addon: ${String(err?.message ?? err).split("\n")[0]})`);
+}
 
 // 3. Build, then run each target for its time.
 const env = { ...process.env, ...(sanitizer === "none" ? {} : { RUSTC_BOOTSTRAP: "1" }) };

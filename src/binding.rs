@@ -228,6 +228,20 @@ impl NativeGeneration {
         self.inner.push_batch(lines);
     }
 
+    /// The fields to hand over per event type, as JSON (see `event::compact`); empty when not
+    /// running.
+    #[napi(getter)]
+    pub fn projection(&self) -> String {
+        self.inner.projection.to_json()
+    }
+
+    /// `records` compact records of this generation's projection, and the count of events of
+    /// types it does not read (counted, nothing else). What index.js sends.
+    #[napi]
+    pub fn push_compact(&self, batch: String, records: u32, unknown: u32) {
+        self.inner.push_compact(batch, records, unknown);
+    }
+
     #[napi]
     pub fn push_unserializable(&self) {
         self.inner.push_unserializable();

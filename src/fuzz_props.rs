@@ -8,6 +8,7 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 use crate::config::{self, Env, LogSettings, Outcome as Config, Sampling, Signal};
+use crate::event::compact::Projection;
 use crate::export::otlp::{http_client, log_exporter, metric_exporter, span_exporter, Build, HttpClient, SignalHealth};
 use crate::generation::{describe, split_trust, HostInfo, Mappers};
 use crate::policy::{printable, MAX_LINE};
@@ -79,6 +80,18 @@ impl<'a> EventHarness<'a> {
             }
         }
         (outcome, spans, logs)
+    }
+}
+
+impl EventHarness<'_> {
+    /// A compact batch (`event::compact`), as the recording thread runs it; returns how many
+    /// records it read, and checks each span and log record as `line` does.
+    pub fn compact(&self, projection: &Projection, batch: &str) -> usize {
+        projection.decode(batch, |trust, ev| {
+            if let Ok(ev) = ev {
+                self.mappers.record_event(&ev, trust, |s| check_span(&s), |l| check_log(&l));
+            }
+        })
     }
 }
 
@@ -334,6 +347,18 @@ pub mod targets {
         });
     }
 
+    /// Bytes as a compact batch in the projection with every signal on (what index.js sends,
+    /// damaged any way).
+    pub fn compact_decode(data: &[u8]) {
+        let text = String::from_utf8_lossy(data);
+        let projection = crate::catalog::projection::projection(true, true);
+        let tracer = tracer(true);
+        let logs = LogMapper::new(&log_settings(true), "openclaw");
+        METRICS.with(|m| {
+            EventHarness::with(&m.recorder, &tracer, &logs).compact(&projection, &text);
+        });
+    }
+
     pub fn config_resolve(data: &[u8]) {
         let (diagnostics, env) = config_input(&String::from_utf8_lossy(data));
         KIT.with(|kit| {
@@ -345,9 +370,12 @@ pub mod targets {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::metrics::{Source, Value as Measure, RULES};
-    use crate::catalog::spans::{Msg, Src, Status, SPANS};
+    use crate::catalog::metrics::RULES;
+    use crate::catalog::projection::{metric_paths, projection, span_paths};
+    use crate::catalog::spans::{Status, SPANS};
     use crate::catalog::When;
+    use crate::event::compact::encode;
+    use crate::event::{parse, Event, Trust};
     use opentelemetry::metrics::Meter;
     use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData, ResourceMetrics};
     use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader};
@@ -423,91 +451,33 @@ mod tests {
 
     /// Every field the catalogs read, and the text values their conditions test.
     fn catalog_fields() -> (BTreeSet<&'static str>, BTreeSet<&'static str>) {
-        let mut fields = BTreeSet::new();
+        let mut fields: BTreeSet<&'static str> = BTreeSet::new();
+        for paths in metric_paths().into_values().chain(span_paths().into_values()) {
+            fields.extend(paths);
+        }
         let mut values = BTreeSet::new();
-        fn when(w: When, fields: &mut BTreeSet<&'static str>, values: &mut BTreeSet<&'static str>) {
+        fn when(w: When, values: &mut BTreeSet<&'static str>) {
             match w {
                 When::Always => {}
-                When::Is(f, vs) => {
-                    fields.insert(f);
-                    values.extend(vs.iter().copied());
-                }
-                When::IsNot(f, v) => {
-                    fields.insert(f);
+                When::Is(_, vs) => values.extend(vs.iter().copied()),
+                When::IsNot(_, v) => {
                     values.insert(v);
                 }
-                When::AnyOf(ws) => ws.iter().for_each(|w| when(*w, fields, values)),
+                When::AnyOf(ws) => ws.iter().for_each(|w| when(*w, values)),
             }
         }
-        for r in RULES {
-            fields.extend(r.required.iter().copied());
-            match r.value {
-                Measure::One => {}
-                Measure::Field(f) | Measure::NonZero(f) | Measure::MsAsSeconds(f) => {
-                    fields.insert(f);
-                }
-            }
-            when(r.when, &mut fields, &mut values);
-            for a in r.attrs.iter().flat_map(|g| g.iter()) {
-                match a.source {
-                    Source::Field(f) | Source::Integer(f) | Source::BoolText(f) | Source::BoolChoice(f, ..) | Source::Joined(f) => {
-                        fields.insert(f);
-                    }
-                    Source::EitherField(x, y) => fields.extend([x, y]),
-                    Source::GenAiOperation | Source::Const(_) => {}
-                }
-            }
+        for w in RULES.iter().map(|r| r.when).chain(SPANS.iter().map(|s| s.when)) {
+            when(w, &mut values);
         }
         for s in SPANS {
-            fields.insert(s.end_at);
-            fields.extend(s.duration);
-            when(s.when, &mut fields, &mut values);
-            let attrs = s.attrs.iter().flat_map(|g| g.iter()).chain(s.span_event.iter().map(|(_, a)| a));
-            for a in attrs {
-                match a.src {
-                    Src::Low(f)
-                    | Src::LowOr(f, _)
-                    | Src::Text(f)
-                    | Src::TextOr(f, _)
-                    | Src::Int(f)
-                    | Src::IntOr0(f)
-                    | Src::Positive(f)
-                    | Src::Num(f)
-                    | Src::Bool(f)
-                    | Src::TrueOnly(f)
-                    | Src::GenAiProvider(f)
-                    | Src::Joined(f)
-                    | Src::Lane(f) => {
-                        fields.insert(f);
-                    }
-                    Src::Const(_) | Src::GenAiOperation | Src::PromptTokens(_) => {}
-                }
-            }
-            if let Status::ErrorWhen(w, msg) = s.status {
-                when(w, &mut fields, &mut values);
-                if let Msg::FieldOr(f, _) | Msg::Joined(f) = msg {
-                    fields.insert(f);
-                }
+            if let Status::ErrorWhen(w, _) = s.status {
+                when(w, &mut values);
             }
         }
-        // What the code reads outside the tables: trace context, logs, the file-log shape.
+        // What the log and file-log mappers read (their types travel whole), and a few others.
         fields.extend([
-            "ts",
             "seq",
             "trace",
-            "trace.traceId",
-            "trace.spanId",
-            "trace.parentSpanId",
-            "trace.traceFlags",
-            "trace.parentSpanIdSource",
-            "sessionKey",
-            "sessionId",
-            "api",
-            "observationUnit",
-            "usage.promptTokens",
-            "usage.input",
-            "usage.cacheRead",
-            "usage.cacheWrite",
             "level",
             "message",
             "loggerName",
@@ -850,6 +820,120 @@ mod tests {
         // The generator must reach every branch, or the property says little.
         assert!(tally.recorded > n / 10 && tally.malformed > n / 10 && tally.ignored > n / 100, "{tally:?}");
         assert!(tally.spans > n / 20 && tally.logs > n / 100 && recorded > 100, "{tally:?}");
+    }
+
+    /// What one event yields in every signal, ids aside (fresh ones are random).
+    fn yields(m: &Mappers, ev: &Event, trust: Trust) -> String {
+        let taken = m.recorder.take(ev, trust).map(|t| t.map(|t| format!("{t:?}")));
+        let spans = m.spans.map(|t| {
+            t.spans(ev, trust).map(|(spans, d)| {
+                let shown: Vec<String> = spans
+                    .iter()
+                    .map(|s| format!("{} {:?} {:?} {:?} {:?} {:?}", s.name, s.span_kind, s.start_time, s.end_time, s.attributes, s.status))
+                    .collect();
+                (shown, d.sampled_out)
+            })
+        });
+        // Without a plausible time of its own a record takes the clock's, which moves between
+        // the two sides.
+        let own_time = matches!(ev.num("ts"), Ok(Some(ms)) if crate::time::plausible(ms, crate::time::now_ms()));
+        let timeless = |line: String| match serde_json::from_str::<Value>(&line) {
+            Ok(Value::Object(mut o)) if !own_time => {
+                o.remove("ts");
+                Value::Object(o).to_string()
+            }
+            _ => line,
+        };
+        let log = m.logs.map(|l| l.map(ev, trust).map(|i| i.map(|i| i.stdout_line.map(timeless))));
+        format!("{taken:?}\n{spans:?}\n{log:?}")
+    }
+
+    #[test]
+    fn the_compact_hand_off_yields_what_the_json_does() {
+        let n = cases(4000);
+        let mut rng = Rng::new("compact");
+        let g = Gen::new();
+        let (provider, _) = in_memory(Temporality::Cumulative);
+        let meter = provider.meter("openclaw");
+        let recorder = Recorder::new(&meter, "openclaw.");
+        let logs = LogMapper::new(&log_settings(true), "openclaw");
+        // Two tracers fed the same events, since a tracer remembers the span ids it claimed.
+        let (json_tracer, compact_tracer) = (tracer(true), tracer(true));
+        let (mut compared, mut unknown) = (0, 0);
+        for case in 0..n {
+            let all_on = case % 2 == 0;
+            let p = projection(all_on, all_on);
+            let json_side = Mappers { recorder: &recorder, spans: all_on.then_some(&json_tracer), logs: all_on.then_some(&logs) };
+            let compact_side = Mappers { recorder: &recorder, spans: all_on.then_some(&compact_tracer), logs: all_on.then_some(&logs) };
+            let ev = g.event(&mut rng);
+            let trust = Trust::from_bits(rng.below(8) as u32);
+            let Ok(from_json) = parse(&ev.to_string()) else { continue };
+            let expected = yields(&json_side, &from_json, trust);
+            match encode(&p, &ev, trust) {
+                // index.js only counts a type outside the projection: nothing may read it.
+                None => {
+                    let nothing = yields(&json_side, &parse(r#"{"type":"(no such type)"}"#).unwrap(), trust);
+                    assert_eq!(expected, nothing, "case {case}: {ev}");
+                    unknown += 1;
+                }
+                Some(line) => {
+                    let mut got = Vec::new();
+                    assert_eq!(p.decode(&line, |t, e| got.push((t, e))), 1, "case {case}: {line}");
+                    let (t, decoded) = got.pop().unwrap();
+                    assert_eq!(t, trust);
+                    let actual = match decoded {
+                        Ok(e) => yields(&compact_side, &e, t),
+                        Err(m) => format!("{m:?}"),
+                    };
+                    assert_eq!(actual, expected, "case {case}: {ev}\nsent as {line}");
+                    compared += 1;
+                }
+            }
+        }
+        println!("compact: seed {:#x}, {n} cases: {compared} compared, {unknown} outside the projection", seed());
+        assert!(compared > n / 2 && unknown > n / 50, "{compared} {unknown}");
+    }
+
+    #[test]
+    fn damaged_compact_batches_never_panic_and_never_overcount() {
+        let n = cases(3000);
+        let mut rng = Rng::new("compact-damage");
+        let g = Gen::new();
+        let (provider, _) = in_memory(Temporality::Cumulative);
+        let parts = Parts::new(&provider.meter("openclaw"), true, true);
+        let h = parts.harness();
+        let p = projection(true, true);
+        let mut whole = 0;
+        for case in 0..n {
+            let lines: Vec<String> = (0..1 + rng.below(4)).filter_map(|_| encode(&p, &g.event(&mut rng), Trust::from_bits(7))).collect();
+            let mut batch = lines.concat();
+            match rng.below(4) {
+                0 => {
+                    let mut cut = rng.below(batch.len() + 1);
+                    while !batch.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    batch.truncate(cut);
+                }
+                1 if !batch.is_empty() => {
+                    let mut at = rng.below(batch.len());
+                    while !batch.is_char_boundary(at) {
+                        at -= 1;
+                    }
+                    let c = *rng.pick(&["-", "{", "}", "n", "s", "j", "9", ":", ";", "|", "\n", "😀", "s99999999999999999999:"]);
+                    batch.insert_str(at, c);
+                }
+                _ => {}
+            }
+            let read = catch_unwind(AssertUnwindSafe(|| h.compact(&p, &batch)))
+                .unwrap_or_else(|_| panic!("case {case} (seed {:#x}) panicked on batch:\n{}", seed(), shown(&batch)));
+            assert!(read <= lines.len() + 1, "case {case}: read {read} records of {}", lines.len());
+            if batch == lines.concat() {
+                assert_eq!(read, lines.len(), "case {case}: an intact batch reads whole");
+                whole += 1;
+            }
+        }
+        assert!(whole > n / 3, "{whole}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! are rendered from these tables.
 
 pub mod metrics;
+pub mod projection;
 pub mod spans;
 
 use crate::event::{Event, Malformed, Trust};

@@ -2,7 +2,9 @@
 //! worker and health. `start` never fails the host; `flush` and `shutdown` are bounded.
 
 use crate::catalog::metrics::{exported_name, CATALOG};
+use crate::catalog::projection::projection;
 use crate::config::{redact_url, Level, Settings, Signal, TemporalityPref};
+use crate::event::compact::Projection;
 use crate::event::Trust;
 use crate::export::batch::Batcher;
 use crate::export::health::{Counters, RateLimited};
@@ -119,6 +121,8 @@ pub struct Generation {
     sender: Mutex<Option<SyncSender<Msg>>>,
     running: Mutex<Option<Running>>,
     pub summary: String,
+    /// The fields index.js hands over per event type (`catalog::projection`).
+    pub projection: Arc<Projection>,
 }
 
 fn temporality_of(p: TemporalityPref) -> Temporality {
@@ -196,7 +200,13 @@ pub(crate) fn describe(s: &Settings, host: &HostInfo, started: &[Signal]) -> Str
 impl Generation {
     /// A generation that exports nothing; `summary` says why.
     pub fn inert(summary: String) -> Self {
-        Generation { shared: Arc::new(Shared::new(None)), sender: Mutex::new(None), running: Mutex::new(None), summary }
+        Generation {
+            shared: Arc::new(Shared::new(None)),
+            sender: Mutex::new(None),
+            running: Mutex::new(None),
+            summary,
+            projection: Default::default(),
+        }
     }
 
     pub fn start(s: &Settings, host: &HostInfo) -> Self {
@@ -302,10 +312,13 @@ impl Generation {
         for signal in &started {
             shared.reporter.exporter_event(*signal, "started", "configured", None);
         }
+        let projection = Arc::new(projection(feeds.spans.is_some(), feeds.logs.is_some()));
         let (tx, rx) = sync_channel::<Msg>(QUEUE_CAPACITY);
         let (done_tx, done_rx) = sync_channel::<()>(1);
         let worker_shared = shared.clone();
-        let spawned = std::thread::Builder::new().name("otel-rs-record".into()).spawn(move || worker(rx, feeds, worker_shared, done_tx));
+        let reads = projection.clone();
+        let spawned =
+            std::thread::Builder::new().name("otel-rs-record".into()).spawn(move || worker(rx, feeds, reads, worker_shared, done_tx));
         if let Err(e) = spawned {
             let _ = provider.shutdown();
             drop(file_log);
@@ -317,13 +330,14 @@ impl Generation {
             sender: Mutex::new(Some(tx)),
             running: Mutex::new(Some(Running { provider, _dropped: dropped, file_log, runtime, cancel: cancel_tx, worker_done: done_rx })),
             summary: describe(s, host, &started),
+            projection,
         }
     }
 
     fn failed(shared: Arc<Shared>, why: String) -> Self {
         let summary = format!("diagnostics-otel: not exporting: {why}");
         shared.reporter.logs.push(Level::Warn, summary.clone());
-        Generation { shared, sender: Mutex::new(None), running: Mutex::new(None), summary }
+        Generation { shared, sender: Mutex::new(None), running: Mutex::new(None), summary, projection: Default::default() }
     }
 
     pub fn is_running(&self) -> bool {
@@ -335,24 +349,41 @@ impl Generation {
         self.push_batch(format!("{}{}\n", trust.bits(), json.replace('\n', " ")));
     }
 
-    /// The hot path: hand a batch of events (see `Msg::Batch`) to the recording thread, never
-    /// blocking. One call per batch keeps the JS thread from waking the recorder per event.
+    /// Hand a batch of JSON lines (see `Msg::Batch`) to the recording thread, never blocking.
     pub fn push_batch(&self, lines: String) {
-        let c = &self.shared.counters;
         let events = lines.split('\n').filter(|l| !l.is_empty()).count() as u64;
-        c.received.fetch_add(events, Relaxed);
+        self.shared.counters.received.fetch_add(events, Relaxed);
+        let bytes = lines.len();
+        self.enqueue(Msg::Batch(lines), events, bytes);
+    }
+
+    /// The hot path: `records` compact records (`event::compact`, in this generation's
+    /// `projection`), plus `unknown` events of types no signal reads, which index.js only
+    /// counted. One call per batch keeps the JS thread from waking the recorder per event.
+    pub fn push_compact(&self, batch: String, records: u32, unknown: u32) {
+        let c = &self.shared.counters;
+        c.received.fetch_add(u64::from(records) + u64::from(unknown), Relaxed);
+        if unknown > 0 {
+            let counter = if self.is_running() { &c.ignored } else { &c.late };
+            counter.fetch_add(u64::from(unknown), Relaxed);
+        }
+        if records > 0 {
+            let bytes = batch.len();
+            self.enqueue(Msg::Compact { batch, records }, u64::from(records), bytes);
+        }
+    }
+
+    /// Queue `events` events for the recording thread, or count them dropped (queue full) or
+    /// late (stopped).
+    fn enqueue(&self, msg: Msg, events: u64, bytes: usize) {
+        let c = &self.shared.counters;
         let Ok(guard) = self.sender.lock() else { return };
         let Some(tx) = guard.as_ref() else {
             c.late.fetch_add(events, Relaxed);
             return;
         };
-        let bytes = lines.len();
         let queued = self.shared.queued_bytes.fetch_add(bytes, Relaxed);
-        let sent = if queued + bytes > QUEUE_MAX_BYTES {
-            Err(TrySendError::Full(Msg::Batch(String::new())))
-        } else {
-            tx.try_send(Msg::Batch(lines))
-        };
+        let sent = if queued + bytes > QUEUE_MAX_BYTES { Err(TrySendError::Full(msg)) } else { tx.try_send(msg) };
         if sent.is_err() {
             self.shared.queued_bytes.fetch_sub(bytes, Relaxed);
         }

@@ -3,7 +3,8 @@
 
 use super::Shared;
 use crate::config::Level;
-use crate::event::{parse, Malformed, Trust};
+use crate::event::compact::Projection;
+use crate::event::{parse, Event, Malformed, Trust};
 use crate::export::batch::Batcher;
 use crate::signals::filelog::{follow, FileLogSource};
 use crate::signals::logs::{LogItem, LogMapper};
@@ -18,6 +19,11 @@ use std::sync::Arc;
 pub enum Msg {
     /// Events as lines: one trust digit (`Trust::from_bits`), then the event's JSON.
     Batch(String),
+    /// `records` compact records (`event::compact`) in the generation's projection.
+    Compact {
+        batch: String,
+        records: u32,
+    },
     Barrier(SyncSender<()>),
 }
 
@@ -67,7 +73,7 @@ pub(super) struct Feeds {
 }
 
 impl Feeds {
-    fn record(&self, json: &str, trust: Trust) -> Outcome {
+    fn record(&self, ev: Result<Event, Malformed>, trust: Trust) -> Outcome {
         let mappers =
             Mappers { recorder: &self.recorder, spans: self.spans.as_ref().map(|(t, _)| t), logs: self.logs.as_ref().map(|(m, _)| m) };
         let push_span = |span| {
@@ -80,7 +86,25 @@ impl Feeds {
                 batcher.push(item);
             }
         };
-        mappers.record(json, trust, push_span, push_log)
+        match ev {
+            Ok(ev) => mappers.record_event(&ev, trust, push_span, push_log),
+            Err(Malformed(why)) => Outcome::Malformed(why),
+        }
+    }
+
+    /// One event through every mapper, a panic counted as malformed, not let through.
+    fn count(&self, ev: Result<Event, Malformed>, trust: Trust, shared: &Shared) {
+        let c = &shared.counters;
+        match catch_unwind(AssertUnwindSafe(|| self.record(ev, trust))) {
+            Ok(Outcome::Recorded) => {
+                c.recorded.fetch_add(1, Relaxed);
+            }
+            Ok(Outcome::Ignored) => {
+                c.ignored.fetch_add(1, Relaxed);
+            }
+            Ok(Outcome::Malformed(why)) => shared.note_malformed(&why),
+            Err(_) => shared.note_malformed("internal error while recording"),
+        }
     }
 }
 
@@ -94,19 +118,22 @@ pub struct Mappers<'a> {
 }
 
 impl Mappers<'_> {
-    pub fn record(&self, json: &str, trust: Trust, mut span_out: impl FnMut(SpanData), mut log_out: impl FnMut(LogItem)) -> Outcome {
-        let ev = match parse(json) {
-            Ok(ev) => ev,
-            Err(Malformed(why)) => return Outcome::Malformed(why),
-        };
+    pub fn record(&self, json: &str, trust: Trust, span_out: impl FnMut(SpanData), log_out: impl FnMut(LogItem)) -> Outcome {
+        match parse(json) {
+            Ok(ev) => self.record_event(&ev, trust, span_out, log_out),
+            Err(Malformed(why)) => Outcome::Malformed(why),
+        }
+    }
+
+    pub fn record_event(&self, ev: &Event, trust: Trust, mut span_out: impl FnMut(SpanData), mut log_out: impl FnMut(LogItem)) -> Outcome {
         // Every signal reads the event before any records it: a malformed event is skipped
         // whole, not counted malformed after its metrics went in.
-        let taken = match self.recorder.take(&ev, trust) {
+        let taken = match self.recorder.take(ev, trust) {
             Ok(taken) => taken,
             Err(Malformed(why)) => return Outcome::Malformed(why),
         };
         let mut outcome = if taken.is_some() { Outcome::Recorded } else { Outcome::Ignored };
-        let spans = match self.spans.map(|tracer| tracer.spans(&ev, trust)) {
+        let spans = match self.spans.map(|tracer| tracer.spans(ev, trust)) {
             None => Vec::new(),
             Some(Ok((spans, decision))) => {
                 if decision.built + decision.sampled_out > 0 {
@@ -116,7 +143,7 @@ impl Mappers<'_> {
             }
             Some(Err(Malformed(why))) => return Outcome::Malformed(why),
         };
-        let item = match self.logs.map(|mapper| mapper.map(&ev, trust)) {
+        let item = match self.logs.map(|mapper| mapper.map(ev, trust)) {
             None => None,
             Some(Ok(item)) => item,
             Some(Err(Malformed(why))) => return Outcome::Malformed(why),
@@ -135,24 +162,29 @@ impl Mappers<'_> {
     }
 }
 
-pub(super) fn worker(rx: Receiver<Msg>, feeds: Feeds, shared: Arc<Shared>, done: SyncSender<()>) {
-    let c = &shared.counters;
+pub(super) fn worker(rx: Receiver<Msg>, feeds: Feeds, projection: Arc<Projection>, shared: Arc<Shared>, done: SyncSender<()>) {
     for msg in rx {
         match msg {
             Msg::Batch(lines) => {
                 shared.queued_bytes.fetch_sub(lines.len(), Relaxed);
                 for line in lines.split('\n').filter(|l| !l.is_empty()) {
                     let (trust, json) = split_trust(line);
-                    match catch_unwind(AssertUnwindSafe(|| feeds.record(json, trust))) {
-                        Ok(Outcome::Recorded) => {
-                            c.recorded.fetch_add(1, Relaxed);
-                        }
-                        Ok(Outcome::Ignored) => {
-                            c.ignored.fetch_add(1, Relaxed);
-                        }
-                        Ok(Outcome::Malformed(why)) => shared.note_malformed(&why),
-                        Err(_) => shared.note_malformed("internal error while recording"),
-                    }
+                    let ev = catch_unwind(|| parse(json)).unwrap_or_else(|_| Err(Malformed("internal error while decoding".into())));
+                    feeds.count(ev, trust, &shared);
+                }
+            }
+            Msg::Compact { batch, records } => {
+                shared.queued_bytes.fetch_sub(batch.len(), Relaxed);
+                let mut read = 0usize;
+                let _ = catch_unwind(AssertUnwindSafe(|| {
+                    projection.decode(&batch, |trust, ev| {
+                        read += 1;
+                        feeds.count(ev, trust, &shared);
+                    })
+                }));
+                // A bug, not the events' fault; counted so that nothing goes missing unseen.
+                for _ in read..records as usize {
+                    shared.note_malformed("internal error: a compact batch went out of step");
                 }
             }
             Msg::Barrier(ack) => {

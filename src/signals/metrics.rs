@@ -253,6 +253,7 @@ impl Recorder {
 }
 
 /// One event's measurements (instrument, value, attributes), from `Recorder::take`.
+#[derive(Debug)]
 pub struct Taken(Vec<(usize, f64, Vec<KeyValue>)>);
 
 #[cfg(test)]

@@ -4,6 +4,11 @@
 use opentelemetry::trace::{SpanId, TraceId};
 use serde_json::{Map, Value};
 
+pub mod compact;
+
+/// The trace context fields `trace_ctx` reads (the projection sends exactly these).
+pub const TRACE_FIELDS: &[&str] = &["trace.traceId", "trace.spanId", "trace.parentSpanId", "trace.traceFlags", "trace.parentSpanIdSource"];
+
 /// Numbers above this are corrupt: no real token count, cost, size or duration gets near.
 /// Per-instrument bounds (`catalog::Spec::bound`) are tighter; this one guards span attributes.
 pub const MAX_VALUE: f64 = 1e15;
@@ -17,7 +22,20 @@ pub struct Event {
 pub struct Malformed(pub String);
 
 pub fn parse(json: &str) -> Result<Event, Malformed> {
-    let parsed = match serde_json::from_str::<Value>(json) {
+    match parse_value(json) {
+        Ok(Value::Object(fields)) => match fields.get("type") {
+            Some(Value::String(_)) => Ok(Event { fields }),
+            Some(_) => Err(Malformed("`type` is not a string".into())),
+            None => Err(Malformed("no `type`".into())),
+        },
+        Ok(_) => Err(Malformed("not an object".into())),
+        Err(e) => Err(Malformed(format!("invalid JSON ({:?} at column {})", e.classify(), e.column()))),
+    }
+}
+
+/// JSON as JS writes it, with the two repairs an event deserves before it is refused.
+pub fn parse_value(json: &str) -> Result<Value, serde_json::Error> {
+    match serde_json::from_str::<Value>(json) {
         // JS truncation can cut an emoji in half; JSON.stringify then writes a lone `\udXXX`,
         // which serde_json refuses. Only that one character is lost, not the event.
         Err(e) if json.contains("\\ud") || json.contains("\\uD") => match without_lone_surrogates(json) {
@@ -28,15 +46,6 @@ pub fn parse(json: &str) -> Result<Event, Malformed> {
         // cost the event: the deep part becomes null and the rest is read as sent.
         Err(e) if e.to_string().contains("recursion limit") => serde_json::from_str::<Value>(&shallow(json, MAX_DEPTH)).map_err(|_| e),
         other => other,
-    };
-    match parsed {
-        Ok(Value::Object(fields)) => match fields.get("type") {
-            Some(Value::String(_)) => Ok(Event { fields }),
-            Some(_) => Err(Malformed("`type` is not a string".into())),
-            None => Err(Malformed("no `type`".into())),
-        },
-        Ok(_) => Err(Malformed("not an object".into())),
-        Err(e) => Err(Malformed(format!("invalid JSON ({:?} at column {})", e.classify(), e.column()))),
     }
 }
 

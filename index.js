@@ -342,11 +342,14 @@ async function startGeneration(ctx, host) {
   for (const where of skipped) {
     logTo(logger, "warn", `diagnostics-otel: ${where} could not be read as JSON (a cycle, a function or a getter that throws); using its default`);
   }
-  const generation = new native.NativeGeneration(
-    JSON.stringify(diagnostics ?? null),
-    JSON.stringify(otelEnv()),
-    JSON.stringify({ openclawVersion: host.version, subscription: subscription?.name ?? "", fileLog: fileLogSource(ctx, subscription) }),
-  );
+  // The config goes as JSON (arbitrary user data, made plain above); env and host go as typed
+  // values, which the addon rejects by throwing if mistyped: otelEnv keeps only strings, and
+  // host fields are strings or undefined. A throw still ends in start()'s catch.
+  const generation = new native.NativeGeneration(JSON.stringify(diagnostics ?? null), otelEnv(), {
+    openclawVersion: host.version,
+    subscription: subscription?.name ?? "",
+    fileLog: fileLogSource(ctx, subscription),
+  });
   const drainLogs = () => {
     for (const line of generation.takeLogs()) logTo(logger, line.level, line.message);
   };

@@ -105,7 +105,7 @@ test("the recording queue is bounded in bytes: an oversized backlog is dropped a
   const addon = await native();
   const receiver = await startReceiver();
   try {
-    const g = new addon.NativeGeneration(JSON.stringify({ enabled: true, otel: { enabled: true, endpoint: receiver.httpBase } }), "{}", "{}");
+    const g = new addon.NativeGeneration(JSON.stringify({ enabled: true, otel: { enabled: true, endpoint: receiver.httpBase } }), {}, {});
     const line = `0${JSON.stringify({ type: "message.queued", channel: "webchat", source: "dispatch", pad: "x".repeat(200) })}\n`;
     const n = Math.ceil((40 << 20) / line.length); // one batch larger than the 32 MiB bound
     g.pushBatch(line.repeat(n));
@@ -121,6 +121,17 @@ test("the recording queue is bounded in bytes: an oversized backlog is dropped a
   } finally {
     await receiver.stop();
   }
+});
+
+test("the constructor's env and host are typed: napi throws on a mistyped value, so index.js sends only strings", async () => {
+  const addon = await native();
+  const off = JSON.stringify({ enabled: true, otel: { enabled: false } });
+  const g = new addon.NativeGeneration(off, { OTEL_SERVICE_NAME: "x" }, { openclawVersion: undefined, fileLog: { dirs: ["/tmp"] } });
+  assert.equal(g.running, false);
+  assert.throws(() => new addon.NativeGeneration(off, { OTEL_SERVICE_NAME: 5 }, {}), /into rust type `String`/);
+  assert.throws(() => new addon.NativeGeneration(off, {}, { openclawVersion: 5 }), /HostInput\.openclawVersion/);
+  // Only undefined means "absent": null is a mistyped value too.
+  assert.throws(() => new addon.NativeGeneration(off, {}, { subscription: null }), /HostInput\.subscription/);
 });
 
 test("one bad config value costs only itself: BigInt, cycles, throwing getters, lone surrogates", async () => {

@@ -96,7 +96,7 @@ describe("faults at the collector", () => {
     const addon = await native();
     try {
       const endpoint = receiver.httpBase.replace("http://", "https://");
-      const g = new addon.NativeGeneration(JSON.stringify({ enabled: true, otel: { enabled: true, endpoint, flushIntervalMs: 60000 } }), "{}", "{}");
+      const g = new addon.NativeGeneration(JSON.stringify({ enabled: true, otel: { enabled: true, endpoint, flushIntervalMs: 60000 } }), {}, {});
       g.pushBatch(`0${JSON.stringify({ type: "message.queued", channel: "webchat", source: "dispatch" })}\n`);
       assert.equal((await g.flush(5000)).ok, false);
       const st = g.status();
@@ -114,7 +114,7 @@ describe("faults at the collector", () => {
     const receiver = await startReceiver({ mode: "fail" });
     const addon = await native();
     try {
-      const g = new addon.NativeGeneration(JSON.stringify({ enabled: true, otel: { enabled: true, endpoint: receiver.httpBase, flushIntervalMs: 60000 } }), JSON.stringify({ OTEL_BSP_SCHEDULE_DELAY: "100" }), "{}");
+      const g = new addon.NativeGeneration(JSON.stringify({ enabled: true, otel: { enabled: true, endpoint: receiver.httpBase, flushIntervalMs: 60000 } }), { OTEL_BSP_SCHEDULE_DELAY: "100" }, {});
       const trust = (m) => (m.trusted ? 1 : 0) | (m.internal ? 2 : 0) | (m.trustedTraceContext ? 4 : 0);
       g.pushBatch(TURN.map(({ evt, meta }) => `${trust(meta)}${JSON.stringify(evt)}\n`).join(""));
       await sleep(800);

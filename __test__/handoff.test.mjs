@@ -35,8 +35,8 @@ test("text that looks like the format itself arrives exactly, in metrics and spa
 test("only fields some rule reads cross; unknown types are only counted", async () => {
   const g = new (await native()).NativeGeneration(
     JSON.stringify({ enabled: true, otel: { enabled: true, endpoint: `http://127.0.0.1:${await closedPort()}`, traces: true } }),
-    "{}",
-    "{}",
+    {},
+    {},
   );
   try {
     const encoders = compileProjection(g.projection);
@@ -73,8 +73,8 @@ test("only fields some rule reads cross; unknown types are only counted", async 
 test("with logs on, log records cross whole", async () => {
   const g = new (await native()).NativeGeneration(
     JSON.stringify({ enabled: true, otel: { enabled: true, endpoint: `http://127.0.0.1:${await closedPort()}`, logs: true } }),
-    "{}",
-    "{}",
+    {},
+    {},
   );
   try {
     const encode = compileProjection(g.projection).get("log.record");

@@ -152,7 +152,7 @@ describe("lifecycle", () => {
     const native = (await import("../index.js")).loadNative();
     const receiver = await startReceiver();
     try {
-      const g = new native.NativeGeneration(JSON.stringify({ enabled: true, otel: { enabled: true, endpoint: receiver.httpBase } }), "{}", "{}");
+      const g = new native.NativeGeneration(JSON.stringify({ enabled: true, otel: { enabled: true, endpoint: receiver.httpBase } }), {}, {});
       assert.equal(g.running, true);
       assert.equal((await g.shutdown(4000)).ok, true);
       assert.equal((await g.shutdown(4000)).ok, true);

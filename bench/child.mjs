@@ -172,12 +172,16 @@ switch (opts.scenario) {
   }
 
   case "breakdown": {
-    // Ours only: split the listener's JS-thread cost into JSON.stringify and the native push.
+    // Ours only: split the listener's JS-thread cost into building compact records (index.js's
+    // encoders for this generation's projection) and the batched native push, with the old
+    // per-event JSON.stringify beside them.
     const active = globalThis[Symbol.for("openclaw-diagnostics-otel-rs.active")];
     if (!active) throw new Error("breakdown needs our plugin running");
     const generation = active.generation;
+    const encoders = loaded.module.compileProjection(generation.projection);
     const enriched = pool.map((e, i) => ({ ...e, seq: i + 1, ts: Date.now() }));
     const strings = enriched.map((e) => JSON.stringify(e));
+    const records = enriched.map((e) => encoders.get(e.type)).map((enc, i) => (enc ? `0${enc(enriched[i])}` : undefined));
     const len = pool.length;
     const n = opts.n;
     let sink = 0;
@@ -188,28 +192,33 @@ switch (opts.scenario) {
           if (++i === len) i = 0;
         }
       },
-      push: () => {
+      encode: () => {
         for (let k = 0, i = 0; k < n; k++) {
-          generation.push(strings[i]);
+          const enc = encoders.get(enriched[i].type);
+          if (enc !== undefined) sink += enc(enriched[i]).length;
           if (++i === len) i = 0;
         }
       },
-      pushTiny: () => {
-        for (let k = 0; k < n; k++) generation.push("{}");
-      },
-      // What-if probe of a batched handoff (one JSON array per 256 events, one native call):
-      // JS-thread cost only; today's addon counts such a push as one malformed event.
-      batch256: () => {
-        const batch = [];
+      // Precomputed records, concatenated and pushed 1,024 at a time as index.js does.
+      pushCompact: () => {
+        let batch = "";
+        let count = 0;
+        let unknown = 0;
         for (let k = 0, i = 0; k < n; k++) {
-          batch.push(enriched[i]);
-          if (++i === len) i = 0;
-          if (batch.length === 256) {
-            generation.push(JSON.stringify(batch));
-            batch.length = 0;
+          const r = records[i];
+          if (r === undefined) unknown++;
+          else {
+            batch += r;
+            count++;
           }
+          if (count + unknown === 1024) {
+            generation.pushCompact(batch, count, unknown);
+            batch = "";
+            count = unknown = 0;
+          }
+          if (++i === len) i = 0;
         }
-        if (batch.length) generation.push(JSON.stringify(batch));
+        generation.pushCompact(batch, count, unknown);
       },
     };
     result.breakdown = {};
@@ -224,6 +233,9 @@ switch (opts.scenario) {
       result.breakdown[`${name}Dropped`] = generation.status().dropped - before;
     }
     result.breakdown.meanChars = strings.reduce((a, s) => a + s.length, 0) / strings.length;
+    const sent = records.filter(Boolean);
+    result.breakdown.meanCompactChars = sent.reduce((a, s) => a + s.length, 0) / Math.max(1, sent.length);
+    result.breakdown.compactShare = sent.length / records.length;
     result.sink = sink;
     break;
   }

@@ -246,7 +246,7 @@ if (ONLY.includes("breakdown")) {
   const p = PLAN.breakdown;
   log(`bench: where our listener's time goes (${p.n} events, ours only)`);
   R.breakdown = await interleaved("breakdown", ["ours"], p.runs, { n: p.n }, (r) =>
-    `stringify ${fmtNum(r.breakdown.stringify, 0)} ns, push ${fmtNum(r.breakdown.push, 0)} ns, push("{}") ${fmtNum(r.breakdown.pushTiny, 0)} ns`,
+    `stringify ${fmtNum(r.breakdown.stringify, 0)} ns, encode ${fmtNum(r.breakdown.encode, 0)} ns, pushCompact ${fmtNum(r.breakdown.pushCompact, 0)} ns`,
   );
 }
 if (ONLY.includes("paced")) {
@@ -429,7 +429,7 @@ if (R.breakdown) {
   const full = R.cost ? stat(R.cost.ours.map((r) => r.nsPerEvent[PLAN.cost.sizes[0]])) : undefined;
   const strOnly = R.cost ? stat(R.cost.stringify.map((r) => r.nsPerEvent[PLAN.cost.sizes[0]])) : undefined;
   const cpu = (k) => stat(b.map((r) => r.breakdown[`${k}Cpu`]));
-  const dropPct = median(b.map((r) => (100 * r.breakdown.pushDropped) / PLAN.breakdown.n));
+  const dropPct = median(b.map((r) => (100 * r.breakdown.pushCompactDropped) / PLAN.breakdown.n));
   const line = (what, wall, cpuS) => `| ${what} | ${fmtStat(wall, 0)} | ${cpuS ? fmtStat(cpuS, 0) : ""} |`;
   const costCpu = (v) => (R.cost ? stat(R.cost[v].map((r) => r.jsCpuNsPerEvent[PLAN.cost.sizes[0]])) : undefined);
   breakdownLines = [
@@ -437,11 +437,14 @@ if (R.breakdown) {
     "| --- | --- | --- |",
     ...(floor ? [line("host emit() with a no-op listener (floor: spread copy + seq/ts)", floor, costCpu("noop"))] : []),
     ...(strOnly ? [line("host emit() + a listener doing only JSON.stringify", strOnly, costCpu("stringify"))] : []),
-    ...(full ? [line("host emit() + our listener (JSON.stringify + generation.push)", full, costCpu("ours"))] : []),
-    line(`JSON.stringify(event) alone (${fmtNum(b[0].breakdown.meanChars, 0)} chars mean)`, s("stringify"), cpu("stringify")),
-    line(`generation.push(precomputed JSON) alone (${fmtNum(dropPct, 0)}% dropped: the recorder fell behind)`, s("push"), cpu("push")),
-    line('generation.push("{}"): the fixed per-call cost (recorder keeps up, so pushes wake it)', s("pushTiny"), cpu("pushTiny")),
-    line("what-if: JSON.stringify of 256 events as one array + one push (index.js batches lines instead)", s("batch256"), cpu("batch256")),
+    ...(full ? [line("host emit() + our listener (compact record + batched pushCompact)", full, costCpu("ours"))] : []),
+    line(`JSON.stringify(event) alone, the hand-off before issue #11 (${fmtNum(b[0].breakdown.meanChars, 0)} chars mean)`, s("stringify"), cpu("stringify")),
+    line(
+      `compact record alone (${fmtNum(b[0].breakdown.meanCompactChars, 0)} chars mean; ${fmtNum(100 * b[0].breakdown.compactShare, 0)}% of the mix is read, the rest only counted)`,
+      s("encode"),
+      cpu("encode"),
+    ),
+    line(`pushCompact of precomputed records, 1,024 per call (${fmtNum(dropPct, 0)}% dropped)`, s("pushCompact"), cpu("pushCompact")),
   ];
 }
 

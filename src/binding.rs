@@ -9,6 +9,7 @@ use crate::policy::printable;
 use crate::signals::filelog::FileLogSource;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -148,30 +149,43 @@ fn level_name(l: Level) -> String {
     }
 }
 
-fn parse_env(json: &str) -> config::Env {
-    serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(json)
-        .map(|m| m.into_iter().filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_string()))).collect())
-        .unwrap_or_default()
+/// What the host tells about itself (index.js builds it; every field optional).
+#[napi(object)]
+pub struct HostInput {
+    /// For `service.version`.
+    pub openclaw_version: Option<String>,
+    /// The diagnostic API subscribed to, for the startup line.
+    pub subscription: Option<String>,
+    /// Set on hosts whose logs are read from the gateway's file log.
+    pub file_log: Option<FileLogInput>,
 }
 
-fn parse_host(json: &str) -> HostInfo {
-    let v: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
-    let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string).filter(|x| !x.is_empty());
-    let file_log = v.get("fileLog").filter(|f| f.is_object()).map(|f| FileLogSource {
-        file: f.get("file").and_then(|x| x.as_str()).filter(|x| !x.is_empty()).map(Into::into),
-        dirs: f
-            .get("dirs")
-            .and_then(|x| x.as_array())
-            .map(|a| a.iter().filter_map(|d| d.as_str().map(Into::into)).collect())
-            .unwrap_or_default(),
-    });
-    HostInfo { openclaw_version: s("openclawVersion"), subscription: s("subscription").unwrap_or_default(), file_log }
+#[napi(object)]
+pub struct FileLogInput {
+    /// `logging.file`, when configured.
+    pub file: Option<String>,
+    /// Where the rolling `openclaw-YYYY-MM-DD.log` may be.
+    pub dirs: Option<Vec<String>>,
+}
+
+impl From<HostInput> for HostInfo {
+    fn from(h: HostInput) -> Self {
+        let non_empty = |s: Option<String>| s.filter(|x| !x.is_empty());
+        HostInfo {
+            openclaw_version: non_empty(h.openclaw_version),
+            subscription: h.subscription.unwrap_or_default(),
+            file_log: h.file_log.map(|f| FileLogSource {
+                file: non_empty(f.file).map(Into::into),
+                dirs: f.dirs.unwrap_or_default().into_iter().map(Into::into).collect(),
+            }),
+        }
+    }
 }
 
 /// Build a generation from the host's `diagnostics` block; never fails, `running` tells.
-fn open(diagnostics_json: &str, env_json: &str, host_json: &str) -> Generation {
+fn open(diagnostics_json: &str, env: &config::Env, host: HostInput) -> Generation {
     let diagnostics: serde_json::Value = serde_json::from_str(diagnostics_json).unwrap_or_default();
-    let resolved = config::resolve(&diagnostics, &parse_env(env_json));
+    let resolved = config::resolve(&diagnostics, env);
     let generation = match resolved.outcome {
         Outcome::Disabled { level, reason } => {
             let g = Generation::inert(reason.clone());
@@ -179,7 +193,7 @@ fn open(diagnostics_json: &str, env_json: &str, host_json: &str) -> Generation {
             g
         }
         Outcome::Enabled(settings) => {
-            let g = Generation::start(&settings, &parse_host(host_json));
+            let g = Generation::start(&settings, &HostInfo::from(host));
             if g.is_running() {
                 g.shared.reporter.logs.push(Level::Info, g.summary.clone());
             }
@@ -200,9 +214,14 @@ pub struct NativeGeneration {
 
 #[napi]
 impl NativeGeneration {
+    /// `diagnosticsJson` stays JSON: it is the user's arbitrary config, made plain data by
+    /// index.js's `plainConfig`, and the resolver reads it as such. `env` and `host` are typed:
+    /// napi throws on a wrong type before this runs, so index.js passes only strings there
+    /// (`otelEnv` keeps string values only) and calls this inside startGeneration, whose
+    /// rejection the service's start() catches and logs.
     #[napi(constructor)]
-    pub fn new(diagnostics_json: String, env_json: String, host_json: String) -> Self {
-        NativeGeneration { inner: Arc::new(open(&diagnostics_json, &env_json, &host_json)) }
+    pub fn new(diagnostics_json: String, env: BTreeMap<String, String>, host: HostInput) -> Self {
+        NativeGeneration { inner: Arc::new(open(&diagnostics_json, &env, host)) }
     }
 
     #[napi(getter)]

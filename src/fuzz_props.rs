@@ -7,7 +7,7 @@
 //! Only in test and fuzzing builds; panicking is how a check reports.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
-use crate::config::{self, Env, LogSettings, Outcome as Config, Sampling, Signal};
+use crate::config::{self, Env, LogsSettings, Outcome as Config, Sampling, Signal};
 use crate::event::compact::Projection;
 use crate::export::otlp::{http_client, log_exporter, metric_exporter, span_exporter, Build, HttpClient, SignalHealth};
 use crate::generation::{describe, split_trust, HostInfo, Mappers};
@@ -42,10 +42,10 @@ fn tracer(latest_gen_ai: bool) -> Tracer {
     t
 }
 
-fn log_settings(capture_content: bool) -> LogSettings {
+fn log_settings(capture_content: bool) -> LogsSettings {
     let batch =
         config::BatchSettings { max_queue: 16, max_batch: 16, delay: Duration::from_secs(1), export_timeout: Duration::from_secs(1) };
-    LogSettings { endpoint: None, stdout: true, capture_content, batch }
+    LogsSettings { endpoint: None, stdout: true, capture_content, batch }
 }
 
 impl<'a> EventHarness<'a> {
@@ -191,14 +191,14 @@ pub fn check_config(kit: &ExporterKit, diagnostics: &Value, env: &Env) -> (confi
     match &r.outcome {
         Config::Disabled { reason, .. } => lines.push(reason.clone()),
         Config::Enabled(s) => {
-            assert!(s.metrics || s.traces.is_some() || s.logs.is_some(), "enabled with nothing to export");
-            assert!(s.interval >= Duration::from_millis(config::MIN_INTERVAL_MS));
+            assert!(s.metrics.enabled || s.traces.is_some() || s.logs.is_some(), "enabled with nothing to export");
+            assert!(s.metrics.interval >= Duration::from_millis(config::MIN_INTERVAL_MS));
             assert!(!s.service_name.is_empty());
             let mut destinations = Vec::new();
-            if s.metrics {
-                let ep = s.metrics_endpoint();
-                check_endpoint(kit, Signal::Metrics, &ep, diagnostics, env, &r.warnings);
-                destinations.push((Signal::Metrics, ep.url));
+            if s.metrics.enabled {
+                let ep = &s.metrics.endpoint;
+                check_endpoint(kit, Signal::Metrics, ep, diagnostics, env, &r.warnings);
+                destinations.push((Signal::Metrics, ep.url.clone()));
             }
             if let Some(t) = &s.traces {
                 check_endpoint(kit, Signal::Traces, &t.endpoint, diagnostics, env, &r.warnings);
@@ -1319,7 +1319,7 @@ mod tests {
             }
             if let Config::Enabled(s) = &r.outcome {
                 enabled += 1;
-                fell_back += usize::from(s.endpoint_defaulted);
+                fell_back += usize::from(s.metrics.endpoint.defaulted);
             }
             warned += usize::from(!r.warnings.is_empty());
         }

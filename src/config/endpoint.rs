@@ -4,6 +4,18 @@
 use super::read::Ctx;
 use super::*;
 
+/// Where and how one signal is sent; each signal's settings own one.
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    pub protocol: Protocol,
+    pub url: String,
+    /// True when neither config nor environment named an endpoint.
+    pub defaulted: bool,
+    pub headers: Vec<(String, String)>,
+    pub compression: Compression,
+    pub timeout: Duration,
+}
+
 /// One signal's protocol, URL, headers, compression and request timeout.
 pub(super) fn resolve_endpoint(cx: &mut Ctx, signal: Signal) -> Endpoint {
     let protocol = resolve_protocol(cx, signal);

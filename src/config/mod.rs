@@ -18,7 +18,7 @@ mod endpoint;
 mod read;
 
 use endpoint::*;
-pub use endpoint::{redact_url, url_from_base};
+pub use endpoint::{redact_url, url_from_base, Endpoint};
 use read::{type_name, Ctx};
 
 pub type Env = BTreeMap<String, String>;
@@ -53,38 +53,27 @@ pub enum Compression {
     Gzip,
 }
 
+/// Each signal owns its endpoint; what every signal shares (the resource) stays at the top.
 #[derive(Clone, Debug)]
 pub struct Settings {
-    pub protocol: Protocol,
-    /// The exact URL metrics are sent to.
-    pub metrics_url: String,
-    /// True when neither config nor environment named an endpoint.
-    pub endpoint_defaulted: bool,
-    pub headers: Vec<(String, String)>,
     pub service_name: String,
     pub resource_attributes: Vec<(String, String)>,
-    pub interval: Duration,
-    pub export_timeout: Duration,
-    pub metric_name_prefix: String,
-    pub temporality: TemporalityPref,
-    pub compression: Compression,
-    pub metrics: bool,
-    pub traces: Option<TraceSettings>,
-    pub logs: Option<LogSettings>,
+    pub metrics: MetricsSettings,
+    pub traces: Option<TracesSettings>,
+    pub logs: Option<LogsSettings>,
 }
 
-impl Settings {
-    /// The metrics signal's endpoint, from the fields it keeps flat (traces and logs own theirs).
-    pub fn metrics_endpoint(&self) -> Endpoint {
-        Endpoint {
-            protocol: self.protocol,
-            url: self.metrics_url.clone(),
-            defaulted: self.endpoint_defaulted,
-            headers: self.headers.clone(),
-            compression: self.compression,
-            timeout: self.export_timeout,
-        }
-    }
+/// Resolved even when metrics are off (`enabled` false, not None): its problems are warned
+/// about either way, its prefix still names the recorder's instruments, and a configured
+/// interval also paces span and log batches.
+#[derive(Clone, Debug)]
+pub struct MetricsSettings {
+    pub enabled: bool,
+    /// Its timeout is the per-export cap (OTEL_METRIC_EXPORT_TIMEOUT) already applied.
+    pub endpoint: Endpoint,
+    pub interval: Duration,
+    pub name_prefix: String,
+    pub temporality: TemporalityPref,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,17 +101,6 @@ impl Signal {
     }
 }
 
-/// Where and how one signal is sent.
-#[derive(Clone, Debug)]
-pub struct Endpoint {
-    pub protocol: Protocol,
-    pub url: String,
-    pub defaulted: bool,
-    pub headers: Vec<(String, String)>,
-    pub compression: Compression,
-    pub timeout: Duration,
-}
-
 /// A bounded batch processor's limits (`OTEL_BSP_*` for spans, `OTEL_BLRP_*` for logs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BatchSettings {
@@ -142,7 +120,7 @@ pub struct Sampling {
 }
 
 #[derive(Clone, Debug)]
-pub struct TraceSettings {
+pub struct TracesSettings {
     pub endpoint: Endpoint,
     pub sampling: Sampling,
     pub batch: BatchSettings,
@@ -153,7 +131,7 @@ pub struct TraceSettings {
 }
 
 #[derive(Clone, Debug)]
-pub struct LogSettings {
+pub struct LogsSettings {
     /// OTLP destination, unless `logsExporter` is `stdout`.
     pub endpoint: Option<Endpoint>,
     pub stdout: bool,
@@ -218,23 +196,21 @@ pub fn resolve(diagnostics: &Value, env: &Env) -> Resolved {
         };
     }
 
-    let metrics = cx.cfg_bool("metrics", true);
+    let metrics_on = cx.cfg_bool("metrics", true);
     let traces_on = cx.cfg_bool("traces", true);
     let logs_on = cx.cfg_bool("logs", false);
-    let metrics_endpoint = resolve_endpoint(&mut cx, Signal::Metrics);
+    let mut metrics_endpoint = resolve_endpoint(&mut cx, Signal::Metrics);
     let service_name = cx
         .cfg_str("serviceName")
         .or_else(|| cx.env("OTEL_SERVICE_NAME").map(str::to_string))
         .unwrap_or_else(|| DEFAULT_SERVICE_NAME.to_string());
     let resource_attributes = resolve_resource_attributes(&mut cx);
     let interval = resolve_interval(&mut cx);
-    let export_timeout = {
-        let cap = env_millis(&mut cx, "OTEL_METRIC_EXPORT_TIMEOUT", 30_000).unwrap_or(30_000);
-        // Independent of the interval: a slow but healthy collector at a 1 s interval still
-        // gets the whole request timeout (the reader simply skips ticks while it waits).
-        metrics_endpoint.timeout.min(Duration::from_millis(cap))
-    };
-    let metric_name_prefix = resolve_prefix(&mut cx);
+    let cap = env_millis(&mut cx, "OTEL_METRIC_EXPORT_TIMEOUT", 30_000).unwrap_or(30_000);
+    // Independent of the interval: a slow but healthy collector at a 1 s interval still
+    // gets the whole request timeout (the reader simply skips ticks while it waits).
+    metrics_endpoint.timeout = metrics_endpoint.timeout.min(Duration::from_millis(cap));
+    let name_prefix = resolve_prefix(&mut cx);
     let temporality = resolve_temporality(&mut cx);
     // Like the official plugin, a configured flushIntervalMs also paces span and log batches.
     let paced = matches!(cx.otel.get("flushIntervalMs"), Some(Value::Number(_))).then_some(interval);
@@ -242,22 +218,13 @@ pub fn resolve(diagnostics: &Value, env: &Env) -> Resolved {
     let logs = logs_on.then(|| resolve_logs(&mut cx, paced));
 
     let settings = Settings {
-        protocol: metrics_endpoint.protocol,
-        metrics_url: metrics_endpoint.url.clone(),
-        endpoint_defaulted: metrics_endpoint.defaulted,
-        headers: metrics_endpoint.headers.clone(),
         service_name,
         resource_attributes,
-        interval,
-        export_timeout,
-        metric_name_prefix,
-        temporality,
-        compression: metrics_endpoint.compression,
-        metrics,
+        metrics: MetricsSettings { enabled: metrics_on, endpoint: metrics_endpoint, interval, name_prefix, temporality },
         traces,
         logs,
     };
-    if !metrics && settings.traces.is_none() && settings.logs.is_none() {
+    if !metrics_on && settings.traces.is_none() && settings.logs.is_none() {
         return Resolved {
             outcome: Outcome::Disabled {
                 level: Level::Warn,
@@ -267,8 +234,8 @@ pub fn resolve(diagnostics: &Value, env: &Env) -> Resolved {
         };
     }
     let mut defaulted: Vec<String> = Vec::new();
-    if metrics && settings.endpoint_defaulted {
-        defaulted.push(format!("metrics to {}", settings.metrics_url));
+    if settings.metrics.enabled && settings.metrics.endpoint.defaulted {
+        defaulted.push(format!("metrics to {}", settings.metrics.endpoint.url));
     }
     if let Some(e) = settings.traces.as_ref().map(|t| &t.endpoint).filter(|e| e.defaulted) {
         defaulted.push(format!("traces to {}", e.url));
@@ -355,7 +322,7 @@ fn resolve_sampling(cx: &mut Ctx) -> Sampling {
     Sampling { ratio, parent_based, source }
 }
 
-fn resolve_traces(cx: &mut Ctx, paced: Option<Duration>) -> TraceSettings {
+fn resolve_traces(cx: &mut Ctx, paced: Option<Duration>) -> TracesSettings {
     let endpoint = resolve_endpoint(cx, Signal::Traces);
     let sampling = resolve_sampling(cx);
     let mut batch = resolve_batch(cx, "OTEL_BSP", 5_000);
@@ -363,10 +330,10 @@ fn resolve_traces(cx: &mut Ctx, paced: Option<Duration>) -> TraceSettings {
     let session_hash_salt = cx.env("OPENCLAW_OTEL_SESSION_HASH_SALT").map(str::to_string);
     let latest_gen_ai =
         cx.env("OTEL_SEMCONV_STABILITY_OPT_IN").is_some_and(|v| v.split(',').any(|x| x.trim() == "gen_ai_latest_experimental"));
-    TraceSettings { endpoint, sampling, batch, session_hash_salt, latest_gen_ai }
+    TracesSettings { endpoint, sampling, batch, session_hash_salt, latest_gen_ai }
 }
 
-fn resolve_logs(cx: &mut Ctx, paced: Option<Duration>) -> LogSettings {
+fn resolve_logs(cx: &mut Ctx, paced: Option<Duration>) -> LogsSettings {
     let exporter = match cx.otel.get("logsExporter") {
         None | Some(Value::Null) => "otlp".to_string(),
         Some(Value::String(s)) if ["otlp", "stdout", "both"].contains(&s.trim().to_ascii_lowercase().as_str()) => {
@@ -395,7 +362,7 @@ fn resolve_logs(cx: &mut Ctx, paced: Option<Duration>) -> LogSettings {
     };
     let mut batch = resolve_batch(cx, "OTEL_BLRP", 1_000);
     batch.delay = paced.unwrap_or(batch.delay);
-    LogSettings { endpoint, stdout: exporter != "otlp", capture_content, batch }
+    LogsSettings { endpoint, stdout: exporter != "otlp", capture_content, batch }
 }
 
 fn sdk_disabled(cx: &mut Ctx) -> bool {
@@ -514,14 +481,14 @@ mod tests {
     #[test]
     fn defaults_and_missing_endpoint_warning() {
         let (s, w) = enabled(json!({"enabled": true}), &[]);
-        assert_eq!(s.protocol, Protocol::HttpProtobuf);
-        assert_eq!(s.metrics_url, "http://localhost:4318/v1/metrics");
-        assert!(s.endpoint_defaulted);
+        assert_eq!(s.metrics.endpoint.protocol, Protocol::HttpProtobuf);
+        assert_eq!(s.metrics.endpoint.url, "http://localhost:4318/v1/metrics");
+        assert!(s.metrics.endpoint.defaulted);
         assert_eq!(s.service_name, "openclaw");
-        assert_eq!(s.interval, Duration::from_millis(30_000));
-        assert_eq!(s.export_timeout, Duration::from_millis(10_000));
-        assert_eq!(s.metric_name_prefix, "openclaw.");
-        assert_eq!(s.temporality, TemporalityPref::Cumulative);
+        assert_eq!(s.metrics.interval, Duration::from_millis(30_000));
+        assert_eq!(s.metrics.endpoint.timeout, Duration::from_millis(10_000));
+        assert_eq!(s.metrics.name_prefix, "openclaw.");
+        assert_eq!(s.metrics.temporality, TemporalityPref::Cumulative);
         assert_eq!(w.len(), 1);
         assert!(w[0].contains("no endpoint configured"), "{w:?}");
     }
@@ -538,26 +505,26 @@ mod tests {
         ];
         for (base, want) in cases {
             let (s, _) = enabled(json!({"enabled": true, "endpoint": base}), &[]);
-            assert_eq!(s.metrics_url, want, "{base}");
-            assert!(!s.endpoint_defaulted);
+            assert_eq!(s.metrics.endpoint.url, want, "{base}");
+            assert!(!s.metrics.endpoint.defaulted);
         }
         let (s, _) = enabled(json!({"enabled": true, "endpoint": "http://a:1", "metricsEndpoint": "http://b:2/custom"}), &[]);
-        assert_eq!(s.metrics_url, "http://b:2/custom");
+        assert_eq!(s.metrics.endpoint.url, "http://b:2/custom");
         let (s, _) = enabled(
             json!({"enabled": true}),
             &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://e:1"), ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://m:2/x")],
         );
-        assert_eq!(s.metrics_url, "http://m:2/x");
+        assert_eq!(s.metrics.endpoint.url, "http://m:2/x");
         let (s, _) = enabled(json!({"enabled": true, "endpoint": "http://cfg:1"}), &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://env:1")]);
-        assert_eq!(s.metrics_url, "http://cfg:1/v1/metrics");
+        assert_eq!(s.metrics.endpoint.url, "http://cfg:1/v1/metrics");
         let (s, _) = enabled(json!({"enabled": true, "endpoint": "http://g:4317", "protocol": "grpc"}), &[]);
-        assert_eq!(s.metrics_url, "http://g:4317");
+        assert_eq!(s.metrics.endpoint.url, "http://g:4317");
     }
 
     #[test]
     fn bad_endpoint_warns_and_falls_back() {
         let (s, w) = enabled(json!({"enabled": true, "endpoint": "collector:4318"}), &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://env:4318")]);
-        assert_eq!(s.metrics_url, "http://env:4318/v1/metrics");
+        assert_eq!(s.metrics.endpoint.url, "http://env:4318/v1/metrics");
         assert!(w[0].contains("diagnostics.otel.endpoint") && w[0].contains("http://"), "{w:?}");
     }
 
@@ -575,14 +542,14 @@ mod tests {
             ("http://collector:4318/#a\u{7}b", "control character"),
         ] {
             let (s, w) = enabled(json!({"enabled": true, "endpoint": bad}), &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://env:4318")]);
-            assert_eq!(s.metrics_url, "http://env:4318/v1/metrics", "{bad}");
+            assert_eq!(s.metrics.endpoint.url, "http://env:4318/v1/metrics", "{bad}");
             assert_eq!(w.len(), 1, "{bad}: {w:?}");
             assert!(w[0].contains("diagnostics.otel.endpoint") && w[0].contains(why), "{bad}: {w:?}");
             assert!(!w[0].contains("PASSWORD"), "{w:?}");
         }
         // Schemes are case-insensitive; an IPv6 literal with a port is fine.
         let (s, w) = enabled(json!({"enabled": true, "endpoint": "HTTP://[::1]:4318"}), &[]);
-        assert_eq!(s.metrics_url, "http://[::1]:4318/v1/metrics", "{w:?}");
+        assert_eq!(s.metrics.endpoint.url, "http://[::1]:4318/v1/metrics", "{w:?}");
         assert!(w.is_empty(), "{w:?}");
     }
 
@@ -592,10 +559,10 @@ mod tests {
             json!({"enabled": true, "endpoint": "http://x"}),
             &[("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"), ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/json")],
         );
-        assert_eq!(s.protocol, Protocol::HttpJson);
+        assert_eq!(s.metrics.endpoint.protocol, Protocol::HttpJson);
         let (s, w) =
             enabled(json!({"enabled": true, "endpoint": "http://x", "protocol": "thrift"}), &[("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")]);
-        assert_eq!(s.protocol, Protocol::HttpProtobuf);
+        assert_eq!(s.metrics.endpoint.protocol, Protocol::HttpProtobuf);
         assert!(w.iter().any(|m| m.contains("diagnostics.otel.protocol") && m.contains("thrift")), "{w:?}");
     }
 
@@ -608,7 +575,10 @@ mod tests {
                 ("OTEL_EXPORTER_OTLP_METRICS_HEADERS", "x-tenant=m"),
             ],
         );
-        assert_eq!(s.headers, vec![("authorization".to_string(), "Bearer s3cret".to_string()), ("x-tenant".to_string(), "m".to_string())]);
+        assert_eq!(
+            s.metrics.endpoint.headers,
+            vec![("authorization".to_string(), "Bearer s3cret".to_string()), ("x-tenant".to_string(), "m".to_string())]
+        );
         assert_eq!(w.len(), 2, "{w:?}");
         for m in &w {
             assert!(!m.contains("s3cret") && !m.contains("env-secret") && !m.contains("zzz"), "{m}");
@@ -622,7 +592,7 @@ mod tests {
             json!({"enabled": true, "endpoint": "http://x", "headers": {"x-ok": "1", "Bad Name dXNlcjpwYXNzd29yZA": "v"}}),
             &[("OTEL_EXPORTER_OTLP_HEADERS", "x-tenant=a,Authorization: Basic dXNlcjpwYXNzd29yZA==")],
         );
-        assert_eq!(s.headers, vec![("x-ok".to_string(), "1".to_string()), ("x-tenant".to_string(), "a".to_string())]);
+        assert_eq!(s.metrics.endpoint.headers, vec![("x-ok".to_string(), "1".to_string()), ("x-tenant".to_string(), "a".to_string())]);
         assert_eq!(w.len(), 2, "{w:?}");
         assert!(w[0].contains("OTEL_EXPORTER_OTLP_HEADERS entry #2"), "{w:?}");
         assert!(w[1].contains("diagnostics.otel.headers entry #1"), "{w:?}");
@@ -643,29 +613,29 @@ mod tests {
     fn interval_and_timeout() {
         let (s, w) =
             enabled(json!({"enabled": true, "endpoint": "http://x", "flushIntervalMs": 10}), &[("OTEL_METRIC_EXPORT_INTERVAL", "5000")]);
-        assert_eq!(s.interval, Duration::from_millis(1000));
-        assert_eq!(s.export_timeout, Duration::from_millis(10_000), "the request timeout is not cut to the interval");
+        assert_eq!(s.metrics.interval, Duration::from_millis(1000));
+        assert_eq!(s.metrics.endpoint.timeout, Duration::from_millis(10_000), "the request timeout is not cut to the interval");
         assert!(w[0].contains("flushIntervalMs"));
         let (s, _) = enabled(
             json!({"enabled": true, "endpoint": "http://x"}),
             &[("OTEL_METRIC_EXPORT_INTERVAL", "5000"), ("OTEL_EXPORTER_OTLP_TIMEOUT", "2500")],
         );
-        assert_eq!(s.interval, Duration::from_millis(5000));
-        assert_eq!(s.export_timeout, Duration::from_millis(2500));
+        assert_eq!(s.metrics.interval, Duration::from_millis(5000));
+        assert_eq!(s.metrics.endpoint.timeout, Duration::from_millis(2500));
         let (s, w) = enabled(json!({"enabled": true, "endpoint": "http://x", "flushIntervalMs": "soon"}), &[]);
-        assert_eq!(s.interval, Duration::from_millis(30_000));
+        assert_eq!(s.metrics.interval, Duration::from_millis(30_000));
         assert!(w[0].contains("flushIntervalMs") && w[0].contains("string"), "{w:?}");
         let (s, w) = enabled(json!({"enabled": true, "endpoint": "http://x"}), &[("OTEL_METRIC_EXPORT_INTERVAL", "-3")]);
-        assert_eq!(s.interval, Duration::from_millis(30_000));
+        assert_eq!(s.metrics.interval, Duration::from_millis(30_000));
         assert!(w[0].contains("OTEL_METRIC_EXPORT_INTERVAL"));
     }
 
     #[test]
     fn prefix_temporality_compression_resource() {
         let (s, _) = enabled(json!({"enabled": true, "endpoint": "http://x", "metricNamePrefix": ""}), &[]);
-        assert_eq!(s.metric_name_prefix, "");
+        assert_eq!(s.metrics.name_prefix, "");
         let (s, w) = enabled(json!({"enabled": true, "endpoint": "http://x", "metricNamePrefix": "9bad"}), &[]);
-        assert_eq!(s.metric_name_prefix, "openclaw.");
+        assert_eq!(s.metrics.name_prefix, "openclaw.");
         assert!(w[0].contains("metricNamePrefix"));
         let (s, _) = enabled(
             json!({"enabled": true, "endpoint": "http://x"}),
@@ -675,14 +645,14 @@ mod tests {
                 ("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=prod,team=a%2Cb"),
             ],
         );
-        assert_eq!(s.temporality, TemporalityPref::Delta);
-        assert_eq!(s.compression, Compression::Gzip);
+        assert_eq!(s.metrics.temporality, TemporalityPref::Delta);
+        assert_eq!(s.metrics.endpoint.compression, Compression::Gzip);
         assert_eq!(s.resource_attributes, vec![("deployment.environment".into(), "prod".into()), ("team".into(), "a,b".into())]);
         let (s, w) = enabled(
             json!({"enabled": true, "endpoint": "http://x"}),
             &[("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "sometimes")],
         );
-        assert_eq!(s.temporality, TemporalityPref::Cumulative);
+        assert_eq!(s.metrics.temporality, TemporalityPref::Cumulative);
         assert!(w[0].contains("TEMPORALITY"));
     }
 
@@ -709,7 +679,7 @@ mod tests {
     #[test]
     fn wrong_typed_toggles_warn() {
         let (s, w) = enabled(json!({"enabled": true, "endpoint": "http://x", "metrics": "yes"}), &[]);
-        assert!(s.metrics);
+        assert!(s.metrics.enabled);
         assert!(w[0].contains("diagnostics.otel.metrics"));
     }
 
@@ -728,8 +698,8 @@ mod tests {
         let t = s.traces.expect("traces");
         assert_eq!((t.endpoint.url.as_str(), t.endpoint.protocol), ("http://t:1/x", Protocol::Grpc));
         assert_eq!(t.endpoint.headers, vec![("x-t".to_string(), "1".to_string())]);
-        assert_eq!(s.protocol, Protocol::HttpProtobuf, "the metrics protocol is unaffected");
-        assert!(s.headers.is_empty());
+        assert_eq!(s.metrics.endpoint.protocol, Protocol::HttpProtobuf, "the metrics protocol is unaffected");
+        assert!(s.metrics.endpoint.headers.is_empty());
         let l = s.logs.expect("logs");
         assert!(l.endpoint.is_none() && l.stdout);
         let (s, _) = enabled(json!({"enabled": true, "endpoint": "http://c", "traces": false, "logs": true, "logsExporter": "both"}), &[]);

@@ -155,10 +155,10 @@ pub(crate) fn describe(s: &Settings, host: &HostInfo, started: &[Signal]) -> Str
     if started.contains(&Signal::Metrics) {
         parts.push(format!(
             "metrics via OTLP {} to {} every {}s (temporality={})",
-            s.protocol.as_str(),
-            redact_url(&s.metrics_url),
-            s.interval.as_secs_f64(),
-            match s.temporality {
+            s.metrics.endpoint.protocol.as_str(),
+            redact_url(&s.metrics.endpoint.url),
+            s.metrics.interval.as_secs_f64(),
+            match s.metrics.temporality {
                 TemporalityPref::Cumulative => "cumulative",
                 TemporalityPref::Delta => "delta",
                 TemporalityPref::LowMemory => "lowmemory",
@@ -240,30 +240,31 @@ impl Generation {
         };
         let build = |health| Build { runtime: &runtime, client: client.clone(), health };
         let mut provider = SdkMeterProvider::builder().with_resource(resource.clone());
-        if s.metrics {
-            let inner = match metric_exporter(&s.metrics_endpoint(), temporality_of(s.temporality), &build(&shared.metrics_health)) {
+        let m = &s.metrics;
+        if m.enabled {
+            let inner = match metric_exporter(&m.endpoint, temporality_of(m.temporality), &build(&shared.metrics_health)) {
                 Ok(x) => x,
                 Err(e) => return Self::failed(shared, format!("could not build the OTLP metrics exporter: {e}")),
             };
             let exporter = GuardedMetrics {
                 inner,
-                guard: guard(&shared.metrics_health, s.export_timeout),
-                temporality: temporality_of(s.temporality),
+                guard: guard(&shared.metrics_health, m.endpoint.timeout),
+                temporality: temporality_of(m.temporality),
             };
-            provider = provider.with_reader(PeriodicReader::builder(exporter).with_interval(s.interval).build());
+            provider = provider.with_reader(PeriodicReader::builder(exporter).with_interval(m.interval).build());
         }
         let provider = provider.build();
         let meter = provider.meter(METER_NAME);
-        let mut recorder = Recorder::new(&meter, &s.metric_name_prefix);
+        let mut recorder = Recorder::new(&meter, &m.name_prefix);
         recorder.implausible = shared.implausible.clone();
-        let dropped = dropped_counter(&meter, &s.metric_name_prefix, Arc::downgrade(&shared));
+        let dropped = dropped_counter(&meter, &m.name_prefix, Arc::downgrade(&shared));
         if let Some(counter) = recorder.counter("openclaw.telemetry.exporter.events") {
             shared.reporter.set_counter(counter);
         }
         let mut feeds = Feeds { recorder, spans: None, logs: None };
         let mut started: Vec<Signal> = Vec::new();
         let mut file_log = None;
-        if s.metrics {
+        if m.enabled {
             started.push(Signal::Metrics);
         }
         if let Some(t) = &s.traces {
@@ -552,7 +553,7 @@ impl Shared {
     }
 
     fn new(s: Option<&Settings>) -> Self {
-        let metrics_url = s.filter(|s| s.metrics).map(|s| s.metrics_url.as_str());
+        let metrics_url = s.map(|s| &s.metrics).filter(|m| m.enabled).map(|m| m.endpoint.url.as_str());
         let traces_url = s.and_then(|s| s.traces.as_ref()).map(|t| t.endpoint.url.as_str());
         let logs_url = s.and_then(|s| s.logs.as_ref()).map(|l| match (&l.endpoint, l.stdout) {
             (Some(e), false) => e.url.clone(),

@@ -3,7 +3,7 @@
 //! attributes are bounded and credential-masked; trace correlation uses the event's
 //! trust-vouched trace context, whose span ids are our exported lifecycle spans' ids.
 
-use crate::config::LogSettings;
+use crate::config::LogsSettings;
 use crate::event::{trace_ctx, Event, Malformed, Trust};
 use crate::policy::{bounded_text, is_withheld_key, low_cardinality, valid_key, UNKNOWN};
 use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, LoggerProvider as _, Severity};
@@ -99,7 +99,7 @@ pub struct LogMapper {
 }
 
 impl LogMapper {
-    pub fn new(s: &LogSettings, service_name: &str) -> Self {
+    pub fn new(s: &LogsSettings, service_name: &str) -> Self {
         let provider = SdkLoggerProvider::builder().build();
         let logger = provider.logger("openclaw");
         LogMapper {

@@ -194,35 +194,97 @@ export function plainConfig(value, where = "diagnostics", skipped = [], seen = n
 
 const UNSERIALIZABLE = Symbol("unserializable");
 const COMPILED = new Map();
+// Slot tags of the compact hand-off (src/event/compact.rs).
+const ABSENT = 0;
+const NUMBER = 1;
+const TEXT = 2;
+const TRUE = 3;
+const FALSE = 4;
+const JSON_TEXT = 5;
+const OBJECT = 6;
+const HEADER = 7;
+// Slots per batch: the columns are allocated once per generation and reused.
+const BATCH_SLOTS = 1 << 16;
 
-/** One value in the compact format (src/event/compact.rs): what JSON.stringify would keep. */
-function field(v) {
-  switch (typeof v) {
-    case "number":
-      return v - v === 0 ? `n${v};` : "-"; // NaN and ±Infinity: JSON's null
+/** A batch being written: slot columns, and its distinct texts each sent once. */
+function newBatch() {
+  return { tags: new Uint8Array(BATCH_SLOTS), vals: new Float64Array(BATCH_SLOTS), slot: 0, texts: [], ids: new Map(), chars: 0, records: 0, unknown: 0 };
+}
+
+/** The index of `s` among the batch's texts. */
+function textId(b, s) {
+  let id = b.ids.get(s);
+  if (id === undefined) {
+    if (s.length > MAX_EVENT_CHARS) throw UNSERIALIZABLE;
+    id = b.texts.length;
+    b.texts.push(s);
+    b.ids.set(s, id);
+    b.chars += s.length;
+  }
+  return id;
+}
+
+/** Slot `i` for any value, as JSON.stringify would keep it. */
+function put(b, i, x) {
+  const t = b.tags;
+  switch (typeof x) {
     case "string":
-      if (v.length > MAX_EVENT_CHARS) throw UNSERIALIZABLE;
-      return `s${v.length}:${v}`;
+      t[i] = TEXT;
+      b.vals[i] = textId(b, x);
+      return;
+    case "number":
+      if (x - x === 0) {
+        t[i] = NUMBER;
+        b.vals[i] = x;
+      } else t[i] = ABSENT; // NaN and ±Infinity: JSON's null
+      return;
     case "boolean":
-      return v ? "t" : "f";
+      t[i] = x ? TRUE : FALSE;
+      return;
     case "object": {
-      if (v === null) return "-";
-      const json = JSON.stringify(v);
-      if (json === undefined) return "-";
-      if (json.length > MAX_EVENT_CHARS) throw UNSERIALIZABLE;
-      return `j${json.length}:${json}`;
+      const json = x === null ? undefined : JSON.stringify(x);
+      if (json === undefined) t[i] = ABSENT;
+      else {
+        t[i] = JSON_TEXT;
+        b.vals[i] = textId(b, json);
+      }
+      return;
     }
     case "bigint":
       throw UNSERIALIZABLE; // as JSON.stringify would
     default:
-      return "-"; // undefined, functions, symbols
+      t[i] = ABSENT; // undefined, functions, symbols
   }
 }
 
+const isRecord = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+const slotsOf = (fields) => fields.reduce((n, f) => n + 1 + (typeof f === "string" ? 0 : slotsOf(f[1])), 0);
+
+/** The walker behind generated encoders where code generation is not allowed. */
+function walk(fields, obj, b, i) {
+  for (const f of fields) {
+    if (typeof f === "string") put(b, i++, obj[f]);
+    else {
+      const v = obj[f[0]];
+      if (isRecord(v)) {
+        b.tags[i++] = OBJECT;
+        i = walk(f[1], v, b, i);
+      } else {
+        put(b, i++, v);
+        const n = slotsOf(f[1]);
+        b.tags.fill(ABSENT, i, i + n);
+        i += n;
+      }
+    }
+  }
+  return i;
+}
+
 /**
- * The addon's projection (which fields of which event type it reads) as one encoder per type.
- * Each is generated code with constant property names, so V8 keeps fast property access per
- * event shape; keys come from the addon and are quoted with JSON.stringify.
+ * The addon's projection (which fields of which event type it reads) as one encoder per type,
+ * `encode(event, batch, header)`. Each is generated code with constant property names, so V8
+ * keeps fast property access per event shape; keys come from the addon, quoted with
+ * JSON.stringify. An encoder commits its slots only at its end: one that throws leaves none.
  */
 export function compileProjection(json) {
   // A generation per reload: compile each projection (a handful of variants) once per process,
@@ -230,52 +292,60 @@ export function compileProjection(json) {
   const cached = COMPILED.get(json);
   if (cached) return cached;
   const encoders = new Map();
-  if (COMPILED.size < 16) COMPILED.set(json, encoders);
   let types;
   try {
     types = JSON.parse(json);
   } catch {
     return encoders;
   }
+  if (COMPILED.size < 16) COMPILED.set(json, encoders);
+  const leaf = (x) =>
+    `if(typeof ${x}==="string"){t[i]=${TEXT};v[i]=T(b,${x});}` +
+    `else if(typeof ${x}==="number"&&${x}-${x}===0){t[i]=${NUMBER};v[i]=${x};}` +
+    `else if(${x}===undefined||${x}===null)t[i]=${ABSENT};else P(b,i,${x});i++;`;
   const code = (fields, src, depth) =>
     fields
       .map((f) => {
-        if (typeof f === "string") return `o+=F(${src}[${JSON.stringify(f)}]);`;
-        const v = `v${depth}`;
+        if (typeof f === "string") return `x=${src}[${JSON.stringify(f)}];${leaf("x")}`;
+        const y = `y${depth}`;
         return (
-          `{const ${v}=${src}[${JSON.stringify(f[0])}];` +
-          `if(${v}!==null&&typeof ${v}==="object"&&!Array.isArray(${v})){o+="{";${code(f[1], v, depth + 1)}o+="}";}else o+=F(${v});}`
+          `{const ${y}=${src}[${JSON.stringify(f[0])}];` +
+          `if(R(${y})){t[i++]=${OBJECT};${code(f[1], y, depth + 1)}}` +
+          `else{${leaf(y)}t.fill(${ABSENT},i,i+${slotsOf(f[1])});i+=${slotsOf(f[1])};}}`
         );
       })
       .join("");
-  const generated = (fields, prefix) => {
+  const generated = (fields) => {
     try {
-      return new Function("F", "P", `return function(e){let o=P;${code(fields, "e", 0)}return o+"\\n";}`)(field, prefix);
+      const body = `return function(e,b,h){const t=b.tags,v=b.vals;let i=b.slot,x;t[i]=${HEADER};v[i]=h;i++;${code(fields, "e", 0)}b.slot=i;};`;
+      return new Function("T", "P", "R", body)(textId, put, isRecord);
     } catch {
-      return undefined; // node --disallow-code-generation-from-strings: the walker below
+      return undefined; // node --disallow-code-generation-from-strings: the walker instead
     }
-  };
-  const walk = (fields, obj) => {
-    let o = "";
-    for (const f of fields) {
-      if (typeof f === "string") o += field(obj[f]);
-      else {
-        const v = obj[f[0]];
-        o += v !== null && typeof v === "object" && !Array.isArray(v) ? `{${walk(f[1], v)}}` : field(v);
-      }
-    }
-    return o;
   };
   types.forEach((t, index) => {
-    const prefix = `${index}|`;
-    const encode = t.whole
-      ? (e) => {
-          const j = JSON.stringify(e);
-          if (typeof j !== "string" || j.length > MAX_EVENT_CHARS) throw UNSERIALIZABLE;
-          return `${prefix}j${j.length}:${j}\n`;
-        }
-      : generated(t.fields, prefix) ?? ((e) => `${prefix}${walk(t.fields, e)}\n`);
-    encoders.set(t.type, encode);
+    let encode;
+    if (t.whole) {
+      encode = (e, b, h) => {
+        const j = JSON.stringify(e);
+        if (typeof j !== "string") throw UNSERIALIZABLE;
+        const id = textId(b, j);
+        b.tags[b.slot] = HEADER;
+        b.vals[b.slot] = h;
+        b.tags[b.slot + 1] = JSON_TEXT;
+        b.vals[b.slot + 1] = id;
+        b.slot += 2;
+      };
+    } else {
+      encode =
+        generated(t.fields) ??
+        ((e, b, h) => {
+          b.tags[b.slot] = HEADER;
+          b.vals[b.slot] = h;
+          b.slot = walk(t.fields, e, b, b.slot + 1);
+        });
+    }
+    encoders.set(t.type, { index, slots: t.whole ? 2 : 1 + slotsOf(t.fields), encode });
   });
   return encoders;
 }
@@ -361,33 +431,32 @@ async function startGeneration(ctx, host) {
     return;
   }
   // Events go to the addon in compact batches (one call per BATCH_EVENTS, or at the next turn
-  // of the event loop): only the fields it reads, no per-event serialization or native call.
+  // of the event loop): only the fields it reads, written into reused typed arrays, with no
+  // per-event serialization, allocation or native call.
   const encoders = compileProjection(generation.projection);
-  let pending = "";
-  let pendingCount = 0;
-  let unknown = 0;
+  const batch = newBatch();
   let scheduled = false;
   const sendPending = () => {
     scheduled = false;
-    if (pendingCount === 0 && unknown === 0) return;
-    const batch = pending;
-    const records = pendingCount;
-    const others = unknown;
-    pending = "";
-    pendingCount = 0;
-    unknown = 0;
+    const b = batch;
+    if (b.records === 0 && b.unknown === 0) return;
     try {
-      generation.pushCompact(batch, records, others);
+      const lens = new Uint32Array(b.texts.length);
+      for (let k = 0; k < lens.length; k++) lens[k] = b.texts[k].length;
+      generation.pushColumns(b.tags.subarray(0, b.slot), b.vals.subarray(0, b.slot), b.texts.join(""), lens, b.records, b.unknown);
     } catch {
       // runs from setImmediate too: nothing may escape into the gateway's event loop
     }
+    b.slot = b.records = b.unknown = b.chars = 0;
+    b.texts = [];
+    b.ids.clear();
   };
   const listener = (evt, meta) => {
     try {
       const type = typeof evt === "object" && evt !== null ? evt.type : undefined;
-      const encode = encoders.get(type);
-      if (encode === undefined) {
-        if (typeof type === "string") unknown++;
+      const enc = encoders.get(type);
+      if (enc === undefined) {
+        if (typeof type === "string") batch.unknown++;
         else {
           // Not an event: the addon says why (and counts it) from its JSON.
           const json = JSON.stringify(evt);
@@ -395,14 +464,14 @@ async function startGeneration(ctx, host) {
           return;
         }
       } else {
-        // The trust digit: OpenClaw 2026.9 metadata (1 trusted, 2 internal, 4 trace context
+        if (batch.slot + enc.slots > BATCH_SLOTS) sendPending();
+        // The trust bits: OpenClaw 2026.9 metadata (1 trusted, 2 internal, 4 trace context
         // from OpenClaw's own scope).
         const trust = (meta?.trusted === true ? 1 : 0) | (meta?.internal === true ? 2 : 0) | (meta?.trustedTraceContext === true ? 4 : 0);
-        const record = encode(evt);
-        pending += trust + record;
-        pendingCount++;
+        enc.encode(evt, batch, enc.index * 8 + trust);
+        batch.records++;
       }
-      if (pendingCount + unknown >= BATCH_EVENTS || pending.length > BATCH_CHARS) sendPending();
+      if (batch.records + batch.unknown >= BATCH_EVENTS || batch.chars > BATCH_CHARS) sendPending();
       else if (!scheduled) {
         scheduled = true;
         setImmediate(sendPending);

@@ -7,7 +7,7 @@
 //! Usage: instructions <fixture.jsonl> <event type> <N>
 
 use openclaw_diagnostics_otel_rs::config::{resolve, Env, Outcome};
-use openclaw_diagnostics_otel_rs::event::compact::encode;
+use openclaw_diagnostics_otel_rs::event::compact::Columns;
 use openclaw_diagnostics_otel_rs::event::Trust;
 use openclaw_diagnostics_otel_rs::generation::{Generation, HostInfo};
 use std::time::Duration;
@@ -73,13 +73,16 @@ fn main() -> Result<(), String> {
     let g = Generation::start(&settings, &HostInfo::default());
     // Compact records in batches of 1,024, as index.js sends them (a type the projection does
     // not read is only counted there).
-    let one = encode(&g.projection, &evt, trust);
+    let mut one = Columns::default();
+    let read = one.push(&g.projection, &evt, trust);
+    // One record's columns repeated: its text indexes hold for every copy.
+    let (texts, lens) = one.joined();
     let mut left = n;
     while left > 0 {
         let k = left.min(1024);
-        match &one {
-            Some(record) => g.push_compact(record.repeat(k), k as u32, 0),
-            None => g.push_compact(String::new(), 0, k as u32),
+        match read {
+            true => g.push_columns(one.tags.repeat(k), one.vals.repeat(k), texts.clone(), lens.clone(), k as u32, 0),
+            false => g.push_columns(Vec::new(), Vec::new(), String::new(), Vec::new(), 0, k as u32),
         }
         left -= k;
     }

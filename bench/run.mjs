@@ -246,7 +246,7 @@ if (ONLY.includes("breakdown")) {
   const p = PLAN.breakdown;
   log(`bench: where our listener's time goes (${p.n} events, ours only)`);
   R.breakdown = await interleaved("breakdown", ["ours"], p.runs, { n: p.n }, (r) =>
-    `stringify ${fmtNum(r.breakdown.stringify, 0)} ns, encode ${fmtNum(r.breakdown.encode, 0)} ns, pushCompact ${fmtNum(r.breakdown.pushCompact, 0)} ns`,
+    `stringify ${fmtNum(r.breakdown.stringify, 0)} ns, encode ${fmtNum(r.breakdown.encode, 0)} ns, encode+push ${fmtNum(r.breakdown.encodeAndPush, 0)} ns`,
   );
 }
 if (ONLY.includes("paced")) {
@@ -429,7 +429,7 @@ if (R.breakdown) {
   const full = R.cost ? stat(R.cost.ours.map((r) => r.nsPerEvent[PLAN.cost.sizes[0]])) : undefined;
   const strOnly = R.cost ? stat(R.cost.stringify.map((r) => r.nsPerEvent[PLAN.cost.sizes[0]])) : undefined;
   const cpu = (k) => stat(b.map((r) => r.breakdown[`${k}Cpu`]));
-  const dropPct = median(b.map((r) => (100 * r.breakdown.pushCompactDropped) / PLAN.breakdown.n));
+  const dropPct = median(b.map((r) => (100 * r.breakdown.encodeAndPushDropped) / PLAN.breakdown.n));
   const line = (what, wall, cpuS) => `| ${what} | ${fmtStat(wall, 0)} | ${cpuS ? fmtStat(cpuS, 0) : ""} |`;
   const costCpu = (v) => (R.cost ? stat(R.cost[v].map((r) => r.jsCpuNsPerEvent[PLAN.cost.sizes[0]])) : undefined);
   breakdownLines = [
@@ -437,14 +437,14 @@ if (R.breakdown) {
     "| --- | --- | --- |",
     ...(floor ? [line("host emit() with a no-op listener (floor: spread copy + seq/ts)", floor, costCpu("noop"))] : []),
     ...(strOnly ? [line("host emit() + a listener doing only JSON.stringify", strOnly, costCpu("stringify"))] : []),
-    ...(full ? [line("host emit() + our listener (compact record + batched pushCompact)", full, costCpu("ours"))] : []),
+    ...(full ? [line("host emit() + our listener (compact columns + batched pushColumns)", full, costCpu("ours"))] : []),
     line(`JSON.stringify(event) alone, the hand-off before issue #11 (${fmtNum(b[0].breakdown.meanChars, 0)} chars mean)`, s("stringify"), cpu("stringify")),
     line(
-      `compact record alone (${fmtNum(b[0].breakdown.meanCompactChars, 0)} chars mean; ${fmtNum(100 * b[0].breakdown.compactShare, 0)}% of the mix is read, the rest only counted)`,
+      `compact columns alone (${fmtNum(b[0].breakdown.meanSlots, 0)} slots per event read; ${fmtNum(100 * b[0].breakdown.compactShare, 0)}% of the mix is read, the rest only counted)`,
       s("encode"),
       cpu("encode"),
     ),
-    line(`pushCompact of precomputed records, 1,024 per call (${fmtNum(dropPct, 0)}% dropped)`, s("pushCompact"), cpu("pushCompact")),
+    line(`compact columns + one pushColumns per 1,024 events (${fmtNum(dropPct, 0)}% dropped)`, s("encodeAndPush"), cpu("encodeAndPush")),
   ];
 }
 

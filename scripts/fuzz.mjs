@@ -122,29 +122,12 @@ const configs = {
 };
 for (const [name, cfg] of Object.entries(configs)) seed("config_resolve", name, cfg.join("\n"));
 
-// The same stream as index.js's compact batches, encoded by index.js itself with the addon's
-// projection (every signal on), when a built addon is at hand.
-try {
-  const plugin = await import(join(ROOT, "index.js"));
-  const native = plugin.loadNative();
-  const off = { enabled: true, otel: { enabled: true, endpoint: "http://127.0.0.1:9", traces: true, logs: true } };
-  const g = new native.NativeGeneration(JSON.stringify(off), {}, {});
-  const encoders = plugin.compileProjection(g.projection);
-  await g.shutdown(100);
-  const records = fixture
-    .split("\n")
-    .filter((l) => l.trim())
-    .map((l) => {
-      const { meta = {}, evt } = JSON.parse(l);
-      const encode = encoders.get(evt.type);
-      return encode ? `${(meta.trusted ? 1 : 0) | (meta.internal ? 2 : 0) | (meta.trustedTraceContext ? 4 : 0)}${encode(evt)}` : "";
-    })
-    .filter(Boolean);
-  records.forEach((r, i) => seed("compact_decode", `fixture-${String(i).padStart(2, "0")}`, r));
-  seed("compact_decode", "fixture-batch", records.join(""));
-} catch (err) {
-  console.log(`fuzz: compact_decode starts without seeds (no built addon: ${String(err?.message ?? err).split("\n")[0]})`);
-}
+// Compact batches: each 3 bytes a slot (0x2<tag>, then a small value; see
+// fuzz_props::targets::compact_decode), all below 0x80 so that they stay single UTF-8 bytes.
+const slot = (tag, v) => [0x20 | tag, v & 0x7f, 0];
+const record = (type) => [slot(7, type * 8 + 1), ...Array.from({ length: 30 }, (_, i) => slot(i % 3, i % 5))].flat();
+for (const type of [0, 5, 20, 40]) seed("compact_decode", `record-${type}`, String.fromCharCode(...record(type)));
+seed("compact_decode", "json", String.fromCharCode(...slot(7, 9), ...slot(5, 7), ...slot(6, 0), ...slot(5, 2)));
 
 // 3. Build, then run each target for its time.
 const env = { ...process.env, ...(sanitizer === "none" ? {} : { RUSTC_BOOTSTRAP: "1" }) };

@@ -8,7 +8,7 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 use crate::config::{self, Env, LogsSettings, Outcome as Config, Sampling, Signal};
-use crate::event::compact::Projection;
+use crate::event::compact::{Batch, Projection};
 use crate::export::otlp::{http_client, log_exporter, metric_exporter, span_exporter, Build, HttpClient, SignalHealth};
 use crate::generation::{describe, split_trust, HostInfo, Mappers};
 use crate::policy::{printable, MAX_LINE};
@@ -86,7 +86,7 @@ impl<'a> EventHarness<'a> {
 impl EventHarness<'_> {
     /// A compact batch (`event::compact`), as the recording thread runs it; returns how many
     /// records it read, and checks each span and log record as `line` does.
-    pub fn compact(&self, projection: &Projection, batch: &str) -> usize {
+    pub fn compact(&self, projection: &Projection, batch: &Batch) -> usize {
         projection.decode(batch, |trust, ev| {
             if let Ok(ev) = ev {
                 self.mappers.record_event(&ev, trust, |s| check_span(&s), |l| check_log(&l));
@@ -348,14 +348,28 @@ pub mod targets {
     }
 
     /// Bytes as a compact batch in the projection with every signal on (what index.js sends,
-    /// damaged any way).
+    /// damaged any way): each 3 bytes a slot (a tag and how to read the value, then 2 bytes of value), over a fixed
+    /// set of texts.
     pub fn compact_decode(data: &[u8]) {
-        let text = String::from_utf8_lossy(data);
+        const TEXTS: &[&str] = &["webchat", "gpt-5", r#"{"a":1}"#, r#"["x",1]"#, "[x", "😀", "", r#"{"type":"log.record","message":"m"}"#];
         let projection = crate::catalog::projection::projection(true, true);
+        let (mut tags, mut vals) = (Vec::new(), Vec::new());
+        for chunk in data.chunks(3) {
+            let b = |i: usize| chunk.get(i).copied().unwrap_or(0);
+            // The low nibble is the tag (8 and above are no tag); the high one how to read the value:
+            // mostly small indexes and counts, sometimes huge, negative or fractional.
+            tags.push(b(0) & 0x0f);
+            vals.push(match b(0) >> 4 {
+                0 => f64::from(i16::from_le_bytes([b(1), b(2)])) / 7.0,
+                1 => 1e300,
+                _ => f64::from(u16::from_le_bytes([b(1), b(2)]) % 1024),
+            });
+        }
+        let batch = Batch { tags: &tags, vals: &vals, texts: TEXTS.to_vec() };
         let tracer = tracer(true);
         let logs = LogMapper::new(&log_settings(true), "openclaw");
         METRICS.with(|m| {
-            EventHarness::with(&m.recorder, &tracer, &logs).compact(&projection, &text);
+            EventHarness::with(&m.recorder, &tracer, &logs).compact(&projection, &batch);
         });
     }
 
@@ -374,7 +388,7 @@ mod tests {
     use crate::catalog::projection::{metric_paths, projection, span_paths};
     use crate::catalog::spans::{Status, SPANS};
     use crate::catalog::When;
-    use crate::event::compact::encode;
+    use crate::event::compact::{split_texts, Columns};
     use crate::event::{parse, Event, Trust};
     use opentelemetry::metrics::Meter;
     use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData, ResourceMetrics};
@@ -848,6 +862,26 @@ mod tests {
         format!("{taken:?}\n{spans:?}\n{log:?}")
     }
 
+    fn as_js(v: Value) -> Value {
+        match v {
+            Value::Number(n) => {
+                let x = n.as_f64().unwrap_or(f64::NAN);
+                // JSON.stringify(-0) is "0".
+                let printed = if x == 0.0 {
+                    "0".to_string()
+                } else if x.fract() == 0.0 && x.abs() < 1e21 {
+                    format!("{x:.0}")
+                } else {
+                    format!("{x:e}")
+                };
+                serde_json::from_str(&printed).unwrap_or(Value::Null)
+            }
+            Value::Array(a) => Value::Array(a.into_iter().map(as_js).collect()),
+            Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, as_js(v))).collect()),
+            other => other,
+        }
+    }
+
     #[test]
     fn the_compact_hand_off_yields_what_the_json_does() {
         let n = cases(4000);
@@ -867,25 +901,31 @@ mod tests {
             let compact_side = Mappers { recorder: &recorder, spans: all_on.then_some(&compact_tracer), logs: all_on.then_some(&logs) };
             let ev = g.event(&mut rng);
             let trust = Trust::from_bits(rng.below(8) as u32);
+            // JS holds numbers as doubles, and JSON.stringify prints them whole below 1e21: the
+            // JSON path sees that, not the generator's u64 or i64.
+            let ev = as_js(ev);
             let Ok(from_json) = parse(&ev.to_string()) else { continue };
             let expected = yields(&json_side, &from_json, trust);
-            match encode(&p, &ev, trust) {
+            let mut cols = Columns::default();
+            match cols.push(&p, &ev, trust).then_some(()) {
                 // index.js only counts a type outside the projection: nothing may read it.
                 None => {
                     let nothing = yields(&json_side, &parse(r#"{"type":"(no such type)"}"#).unwrap(), trust);
                     assert_eq!(expected, nothing, "case {case}: {ev}");
                     unknown += 1;
                 }
-                Some(line) => {
+                Some(()) => {
+                    let (joined, lens) = cols.joined();
+                    let batch = Batch { tags: &cols.tags, vals: &cols.vals, texts: split_texts(&joined, &lens).unwrap() };
                     let mut got = Vec::new();
-                    assert_eq!(p.decode(&line, |t, e| got.push((t, e))), 1, "case {case}: {line}");
+                    assert_eq!(p.decode(&batch, |t, e| got.push((t, e))), 1, "case {case}: {cols:?}");
                     let (t, decoded) = got.pop().unwrap();
                     assert_eq!(t, trust);
                     let actual = match decoded {
                         Ok(e) => yields(&compact_side, &e, t),
                         Err(m) => format!("{m:?}"),
                     };
-                    assert_eq!(actual, expected, "case {case}: {ev}\nsent as {line}");
+                    assert_eq!(actual, expected, "case {case}: {ev}\nsent as {cols:?}");
                     compared += 1;
                 }
             }
@@ -905,31 +945,35 @@ mod tests {
         let p = projection(true, true);
         let mut whole = 0;
         for case in 0..n {
-            let lines: Vec<String> = (0..1 + rng.below(4)).filter_map(|_| encode(&p, &g.event(&mut rng), Trust::from_bits(7))).collect();
-            let mut batch = lines.concat();
-            match rng.below(4) {
+            let mut cols = Columns::default();
+            let mut records = 0;
+            for _ in 0..1 + rng.below(4) {
+                records += usize::from(cols.push(&p, &g.event(&mut rng), Trust::from_bits(7)));
+            }
+            let intact = cols.clone();
+            let slots = cols.tags.len();
+            match rng.below(5) {
                 0 => {
-                    let mut cut = rng.below(batch.len() + 1);
-                    while !batch.is_char_boundary(cut) {
-                        cut -= 1;
-                    }
-                    batch.truncate(cut);
+                    let cut = rng.below(slots + 1);
+                    cols.tags.truncate(cut);
+                    cols.vals.truncate(cut);
                 }
-                1 if !batch.is_empty() => {
-                    let mut at = rng.below(batch.len());
-                    while !batch.is_char_boundary(at) {
-                        at -= 1;
-                    }
-                    let c = *rng.pick(&["-", "{", "}", "n", "s", "j", "9", ":", ";", "|", "\n", "😀", "s99999999999999999999:"]);
-                    batch.insert_str(at, c);
+                1 if slots > 0 => cols.tags[rng.below(slots)] = rng.below(10) as u8,
+                2 if slots > 0 => cols.vals[rng.below(slots)] = *rng.pick(&[-1.0, 0.5, 1e300, f64::NAN, 7.0, 4096.0]),
+                3 => {
+                    cols.texts.pop();
                 }
                 _ => {}
             }
+            let batch = cols.batch();
             let read = catch_unwind(AssertUnwindSafe(|| h.compact(&p, &batch)))
-                .unwrap_or_else(|_| panic!("case {case} (seed {:#x}) panicked on batch:\n{}", seed(), shown(&batch)));
-            assert!(read <= lines.len() + 1, "case {case}: read {read} records of {}", lines.len());
-            if batch == lines.concat() {
-                assert_eq!(read, lines.len(), "case {case}: an intact batch reads whole");
+                .unwrap_or_else(|_| panic!("case {case} (seed {:#x}) panicked on batch:\n{cols:?}", seed()));
+            assert!(read <= records, "case {case}: read {read} records of {records}");
+            if cols.tags == intact.tags
+                && cols.vals.iter().zip(&intact.vals).all(|(a, b)| a.to_bits() == b.to_bits())
+                && cols.texts == intact.texts
+            {
+                assert_eq!(read, records, "case {case}: an intact batch reads whole");
                 whole += 1;
             }
         }

@@ -1,23 +1,26 @@
 //! The compact hand-off from index.js: for each event, only the fields some signal reads (the
-//! `Projection`, built by `catalog::projection`), written into one string per batch and read
-//! back here without a JSON parser. One record:
+//! `Projection`, built by `catalog::projection`), written into columns per batch and read back
+//! here without a JSON parser:
 //!
-//! ```text
-//! <trust digit><type index>|<field>...\n
-//! ```
+//! - `tags` (one byte per slot) and `vals` (one f64 per slot), reused by index.js batch after
+//!   batch, so an event costs no allocation there;
+//! - `texts`: the batch's distinct strings joined, with their lengths in UTF-16 units (as JS
+//!   `length` counts), each sent once however often the batch uses it.
 //!
-//! with one field per projected key, in the projection's order:
+//! A record is a header slot (`HEADER`, value `type index * 8 + trust bits`) and one slot per
+//! node of its type's field tree, depth first, so its length is fixed by its type:
 //!
-//! | field | what |
-//! |---|---|
-//! | `-` | absent: undefined, null, NaN, ±Infinity, a function (what JSON.stringify drops) |
-//! | `n<number>;` | a finite number as JS prints it |
-//! | `t`, `f` | a boolean |
-//! | `s<len>:<text>` | a string; `len` counts UTF-16 units, as JS `length` does |
-//! | `j<len>:<json>` | any other value as JSON (arrays, an object where a value is read) |
-//! | `{<field>...}` | an object whose own keys are projected, each a field as above |
+//! | tag | value | what |
+//! |---|---|---|
+//! | `ABSENT` | | undefined, null, NaN, ±Infinity, a function (what JSON.stringify drops) |
+//! | `NUMBER` | the number | |
+//! | `TEXT` | text index | a string |
+//! | `TRUE`, `FALSE` | | |
+//! | `JSON` | text index | any other value as JSON (arrays, an object where a value is read) |
+//! | `OBJECT` | | an object node: its children's slots follow |
 //!
-//! A type read whole (log records when logs are on) has one `j` field: the event's JSON.
+//! An object node holding something else takes that value's tag and leaves its children's slots
+//! `ABSENT`. A type read whole (log records when logs are on) has one `JSON` slot: the event.
 
 use super::{parse, parse_value, Event, Malformed, Trust};
 use serde_json::{Map, Number, Value};
@@ -44,6 +47,15 @@ pub struct Projection {
     pub types: Vec<TypeShape>,
 }
 
+pub const ABSENT: u8 = 0;
+pub const NUMBER: u8 = 1;
+pub const TEXT: u8 = 2;
+pub const TRUE: u8 = 3;
+pub const FALSE: u8 = 4;
+pub const JSON: u8 = 5;
+pub const OBJECT: u8 = 6;
+pub const HEADER: u8 = 7;
+
 /// A record that does not follow the projection: the rest of its batch cannot be read.
 struct OutOfStep;
 
@@ -54,105 +66,132 @@ enum Read {
     Bad(Malformed),
 }
 
-struct Cursor<'a> {
-    s: &'a str,
-    pos: usize,
+/// One batch as index.js sends it, texts already split.
+pub struct Batch<'a> {
+    pub tags: &'a [u8],
+    pub vals: &'a [f64],
+    pub texts: Vec<&'a str>,
 }
 
-impl<'a> Cursor<'a> {
-    fn byte(&mut self) -> Result<u8, OutOfStep> {
-        let b = *self.s.as_bytes().get(self.pos).ok_or(OutOfStep)?;
-        self.pos += 1;
-        Ok(b)
-    }
-
-    /// The text up to `end`, which is consumed.
-    fn until(&mut self, end: u8) -> Result<&'a str, OutOfStep> {
-        let rest = self.s.get(self.pos..).ok_or(OutOfStep)?;
-        let n = rest.bytes().position(|b| b == end).ok_or(OutOfStep)?;
-        self.pos += n + 1;
-        Ok(&rest[..n])
-    }
-
-    /// `<len>:` then `len` UTF-16 units of text.
-    fn text(&mut self) -> Result<&'a str, OutOfStep> {
-        let units: usize = self.until(b':')?.parse().map_err(|_| OutOfStep)?;
-        let rest = self.s.get(self.pos..).ok_or(OutOfStep)?;
+/// `joined` cut into texts of `lens` UTF-16 units each; None if they do not add up.
+pub fn split_texts<'a>(joined: &'a str, lens: &[u32]) -> Option<Vec<&'a str>> {
+    let mut out = Vec::with_capacity(lens.len());
+    let mut rest = joined;
+    for &units in lens {
+        let units = units as usize;
         // ASCII (almost every value) is one unit per byte.
         let bytes = match rest.as_bytes().get(..units) {
             Some(head) if head.is_ascii() => units,
             _ => {
                 let mut counted = 0;
-                let mut end = None;
+                let mut end = rest.len();
                 for (i, c) in rest.char_indices() {
-                    if counted == units {
-                        end = Some(i);
+                    if counted >= units {
+                        end = i;
                         break;
                     }
                     counted += c.len_utf16();
                 }
-                match end {
-                    Some(i) => i,
-                    None if counted == units => rest.len(),
-                    None => return Err(OutOfStep),
+                if counted != units {
+                    return None;
                 }
+                end
             }
         };
-        self.pos += bytes;
-        rest.get(..bytes).ok_or(OutOfStep)
+        let (text, tail) = rest.split_at_checked(bytes)?;
+        out.push(text);
+        rest = tail;
     }
+    rest.is_empty().then_some(out)
 }
 
-fn number(text: &str) -> Read {
-    // As serde_json reads the same digits: integers that fit stay integers.
-    let integral = !text.bytes().any(|b| matches!(b, b'.' | b'e' | b'E'));
-    if integral {
-        if let Ok(u) = text.parse::<u64>() {
-            return Read::Value(Value::Number(Number::from(u)));
+/// What JSON.stringify then serde_json would make of a JS number: integers below 1e21 (which
+/// JS prints without an exponent) stay integers when they fit, as serde_json reads them.
+fn number(x: f64) -> Read {
+    if !x.is_finite() {
+        return Read::Absent;
+    }
+    if x.fract() == 0.0 && x.abs() < 1e21 {
+        if (0.0..18_446_744_073_709_551_616.0).contains(&x) {
+            return Read::Value(Value::Number(Number::from(x as u64)));
         }
-        if let Ok(i) = text.parse::<i64>() {
-            return Read::Value(Value::Number(Number::from(i)));
+        if (-9_223_372_036_854_775_808.0..0.0).contains(&x) {
+            return Read::Value(Value::Number(Number::from(x as i64)));
         }
     }
-    match text.parse::<f64>().ok().and_then(Number::from_f64) {
-        Some(n) => Read::Value(Value::Number(n)),
-        None => Read::Absent,
-    }
+    Number::from_f64(x).map_or(Read::Absent, |n| Read::Value(Value::Number(n)))
 }
 
-fn field(c: &mut Cursor, f: &Field) -> Result<Read, OutOfStep> {
-    Ok(match c.byte()? {
-        b'-' => Read::Absent,
-        b't' => Read::Value(Value::Bool(true)),
-        b'f' => Read::Value(Value::Bool(false)),
-        b'n' => number(c.until(b';')?),
-        b's' => Read::Value(Value::String(c.text()?.to_string())),
-        b'j' => match parse_value(c.text()?) {
-            Ok(v) => Read::Value(v),
-            Err(e) => Read::Bad(Malformed(format!("`{}`: invalid JSON ({:?})", f.key, e.classify()))),
-        },
-        b'{' if !f.whole => {
-            let mut map = Map::new();
-            let mut bad = None;
-            for child in &f.children {
-                match field(c, child)? {
-                    Read::Absent => {}
-                    Read::Value(v) => {
-                        map.insert(child.key.clone(), v);
-                    }
-                    Read::Bad(m) => bad = Some(m),
-                }
-            }
-            if c.byte()? != b'}' {
+struct Cursor<'a, 'b> {
+    batch: &'b Batch<'a>,
+    at: usize,
+}
+
+impl Cursor<'_, '_> {
+    fn slot(&mut self) -> Result<(u8, f64), OutOfStep> {
+        let tag = *self.batch.tags.get(self.at).ok_or(OutOfStep)?;
+        let val = *self.batch.vals.get(self.at).ok_or(OutOfStep)?;
+        self.at += 1;
+        Ok((tag, val))
+    }
+
+    fn text(&self, index: f64) -> Result<&str, OutOfStep> {
+        if !(index >= 0.0 && index.fract() == 0.0) {
+            return Err(OutOfStep);
+        }
+        self.batch.texts.get(index as usize).copied().ok_or(OutOfStep)
+    }
+
+    /// The slots of `fields` that an object node not holding an object leaves absent.
+    fn skip(&mut self, fields: &[Field]) -> Result<(), OutOfStep> {
+        for f in fields {
+            if self.slot()?.0 != ABSENT {
                 return Err(OutOfStep);
             }
-            match bad {
-                Some(m) => Read::Bad(m),
-                None => Read::Value(Value::Object(map)),
+            self.skip(&f.children)?;
+        }
+        Ok(())
+    }
+
+    fn field(&mut self, f: &Field) -> Result<Read, OutOfStep> {
+        let (tag, val) = self.slot()?;
+        let read = match tag {
+            ABSENT => Read::Absent,
+            NUMBER => number(val),
+            TEXT => Read::Value(Value::String(self.text(val)?.to_string())),
+            TRUE => Read::Value(Value::Bool(true)),
+            FALSE => Read::Value(Value::Bool(false)),
+            JSON => match parse_value(self.text(val)?) {
+                Ok(v) => Read::Value(v),
+                Err(e) => Read::Bad(Malformed(format!("`{}`: invalid JSON ({:?})", f.key, e.classify()))),
+            },
+            OBJECT if !f.whole => {
+                let mut map = Map::new();
+                return Ok(match self.fields(&f.children, &mut map)? {
+                    Some(m) => Read::Bad(m),
+                    None => Read::Value(Value::Object(map)),
+                });
+            }
+            _ => return Err(OutOfStep),
+        };
+        self.skip(&f.children)?;
+        Ok(read)
+    }
+
+    /// Reads `fields` into `map`; the first undecodable value, if any (the rest is still read).
+    fn fields(&mut self, fields: &[Field], map: &mut Map<String, Value>) -> Result<Option<Malformed>, OutOfStep> {
+        let mut bad = None;
+        for f in fields {
+            match self.field(f)? {
+                Read::Absent => {}
+                Read::Value(v) => {
+                    map.insert(f.key.clone(), v);
+                }
+                Read::Bad(m) => bad = bad.or(Some(m)),
             }
         }
-        _ => return Err(OutOfStep),
-    })
+        Ok(bad)
+    }
 }
 
 impl Projection {
@@ -186,10 +225,10 @@ impl Projection {
     /// Reads a batch in order, handing each record's trust and event (or why it is malformed) to
     /// `each`. Returns how many records were read: fewer than were sent means the batch went out
     /// of step (a bug, never the event's content) and the rest could not be read.
-    pub fn decode(&self, batch: &str, mut each: impl FnMut(Trust, Result<Event, Malformed>)) -> usize {
-        let mut c = Cursor { s: batch, pos: 0 };
+    pub fn decode(&self, batch: &Batch, mut each: impl FnMut(Trust, Result<Event, Malformed>)) -> usize {
+        let mut c = Cursor { batch, at: 0 };
         let mut read = 0;
-        while c.pos < batch.len() {
+        while c.at < batch.tags.len() {
             match self.record(&mut c) {
                 Ok((trust, ev)) => each(trust, ev),
                 Err(OutOfStep) => break,
@@ -200,89 +239,114 @@ impl Projection {
     }
 
     fn record(&self, c: &mut Cursor) -> Result<(Trust, Result<Event, Malformed>), OutOfStep> {
-        let trust = match c.byte()? {
-            d @ b'0'..=b'7' => Trust::from_bits(u32::from(d - b'0')),
-            _ => return Err(OutOfStep),
-        };
-        let index: usize = c.until(b'|')?.parse().map_err(|_| OutOfStep)?;
-        let shape = self.types.get(index).ok_or(OutOfStep)?;
-        let ev = if shape.whole {
-            if c.byte()? != b'j' {
-                return Err(OutOfStep);
-            }
-            parse(c.text()?)
-        } else {
-            let mut fields = Map::new();
-            fields.insert("type".into(), Value::String(shape.kind.clone()));
-            let mut bad = None;
-            for f in &shape.fields {
-                match field(c, f)? {
-                    Read::Absent => {}
-                    Read::Value(v) => {
-                        fields.insert(f.key.clone(), v);
-                    }
-                    Read::Bad(m) => bad = Some(m),
-                }
-            }
-            match bad {
-                Some(m) => Err(m),
-                None => Ok(Event { fields }),
-            }
-        };
-        if c.byte()? != b'\n' {
+        let (tag, head) = c.slot()?;
+        if tag != HEADER || !(head >= 0.0 && head.fract() == 0.0 && head < 1e9) {
             return Err(OutOfStep);
         }
-        Ok((trust, ev))
+        let head = head as u64;
+        let trust = Trust::from_bits((head % 8) as u32);
+        let shape = self.types.get((head / 8) as usize).ok_or(OutOfStep)?;
+        if shape.whole {
+            let (tag, val) = c.slot()?;
+            if tag != JSON {
+                return Err(OutOfStep);
+            }
+            return Ok((trust, parse(c.text(val)?)));
+        }
+        let mut fields = Map::new();
+        fields.insert("type".into(), Value::String(shape.kind.clone()));
+        Ok((
+            trust,
+            match c.fields(&shape.fields, &mut fields)? {
+                Some(m) => Err(m),
+                None => Ok(Event { fields }),
+            },
+        ))
     }
 }
 
-/// What index.js writes for one event, here for tests, fuzzing and the instruction bench: `ev` (any JSON
-/// object) projected by `shape`, as one record. Numbers print as Rust prints them, which the
-/// decoder reads like JS's.
-pub fn encode(projection: &Projection, ev: &Value, trust: Trust) -> Option<String> {
-    fn js_len(s: &str) -> usize {
-        s.encode_utf16().count()
+/// A batch being written, as index.js writes it: here for tests, fuzzing and the instruction
+/// bench.
+#[derive(Default, Clone, Debug)]
+pub struct Columns {
+    pub tags: Vec<u8>,
+    pub vals: Vec<f64>,
+    pub texts: Vec<String>,
+}
+
+impl Columns {
+    pub fn batch(&self) -> Batch<'_> {
+        Batch { tags: &self.tags, vals: &self.vals, texts: self.texts.iter().map(String::as_str).collect() }
     }
-    fn leaf(v: Option<&Value>, out: &mut String) {
+
+    /// The texts joined and their UTF-16 lengths, as `pushColumns` receives them.
+    pub fn joined(&self) -> (String, Vec<u32>) {
+        (self.texts.concat(), self.texts.iter().map(|t| t.encode_utf16().count() as u32).collect())
+    }
+
+    fn put(&mut self, tag: u8, val: f64) {
+        self.tags.push(tag);
+        self.vals.push(val);
+    }
+
+    fn text(&mut self, tag: u8, s: String) {
+        let i = match self.texts.iter().position(|t| *t == s) {
+            Some(i) => i,
+            None => {
+                self.texts.push(s);
+                self.texts.len() - 1
+            }
+        };
+        self.put(tag, i as f64);
+    }
+
+    fn leaf(&mut self, v: Option<&Value>) {
         match v {
-            None | Some(Value::Null) => out.push('-'),
-            Some(Value::Bool(b)) => out.push(if *b { 't' } else { 'f' }),
-            Some(Value::Number(n)) => {
-                out.push('n');
-                out.push_str(&n.to_string());
-                out.push(';');
-            }
-            Some(Value::String(s)) => out.push_str(&format!("s{}:{s}", js_len(s))),
-            Some(other) => {
-                let j = other.to_string();
-                out.push_str(&format!("j{}:{j}", js_len(&j)));
-            }
+            None | Some(Value::Null) => self.put(ABSENT, 0.0),
+            Some(Value::Bool(b)) => self.put(if *b { TRUE } else { FALSE }, 0.0),
+            Some(Value::Number(n)) => self.put(NUMBER, n.as_f64().unwrap_or(f64::NAN)),
+            Some(Value::String(s)) => self.text(TEXT, s.clone()),
+            Some(other) => self.text(JSON, other.to_string()),
         }
     }
-    fn fields(fs: &[Field], obj: &Map<String, Value>, out: &mut String) {
+
+    fn absent(&mut self, fs: &[Field]) {
+        for f in fs {
+            self.put(ABSENT, 0.0);
+            self.absent(&f.children);
+        }
+    }
+
+    fn fields(&mut self, fs: &[Field], obj: &Map<String, Value>) {
         for f in fs {
             match obj.get(&f.key) {
                 Some(Value::Object(inner)) if !f.whole => {
-                    out.push('{');
-                    fields(&f.children, inner, out);
-                    out.push('}');
+                    self.put(OBJECT, 0.0);
+                    self.fields(&f.children, inner);
                 }
-                v => leaf(v, out),
+                v => {
+                    self.leaf(v);
+                    self.absent(&f.children);
+                }
             }
         }
     }
-    let obj = ev.as_object()?;
-    let kind = obj.get("type")?.as_str()?;
-    let index = projection.types.iter().position(|t| t.kind == kind)?;
-    let shape = &projection.types[index];
-    let mut out = format!("{}{index}|", trust.bits());
-    if shape.whole {
-        leaf(Some(ev), &mut out);
-    } else {
-        fields(&shape.fields, obj, &mut out);
+
+    /// Appends `ev` (any JSON object) projected as index.js would; false (nothing written) for a
+    /// type outside the projection, which index.js only counts.
+    pub fn push(&mut self, projection: &Projection, ev: &Value, trust: Trust) -> bool {
+        let Some(obj) = ev.as_object() else { return false };
+        let Some(kind) = obj.get("type").and_then(Value::as_str) else { return false };
+        let Some(index) = projection.types.iter().position(|t| t.kind == kind) else { return false };
+        let shape = &projection.types[index];
+        self.put(HEADER, (index * 8) as f64 + f64::from(trust.bits()));
+        if shape.whole {
+            self.text(JSON, ev.to_string());
+        } else {
+            self.fields(&shape.fields, obj);
+        }
+        true
     }
-    out.push('\n');
-    Some(out)
 }
 
 #[cfg(test)]
@@ -306,16 +370,18 @@ mod tests {
         ])
     }
 
-    fn decoded(batch: &str) -> (usize, Vec<Result<Value, Malformed>>) {
+    fn decoded(tags: &[u8], vals: &[f64], texts: &[&str]) -> (usize, Vec<Result<Value, Malformed>>) {
         let mut out = Vec::new();
-        let read = projection().decode(batch, |_, ev| out.push(ev.map(|e| Value::Object(e.fields))));
+        let batch = Batch { tags, vals, texts: texts.to_vec() };
+        let read = projection().decode(&batch, |_, ev| out.push(ev.map(|e| Value::Object(e.fields))));
         (read, out)
     }
 
     #[test]
     fn records_decode_to_the_projected_fields() {
-        let batch = "10|s7:webchat{n12;n-3.5e-7;}j9:[\"a\",\"b\"]\n01|j30:{\"type\":\"log.record\",\"n\":1e21}\n";
-        let (read, evs) = decoded(batch);
+        let tags = [HEADER, TEXT, OBJECT, NUMBER, NUMBER, JSON, HEADER, JSON];
+        let vals = [1.0, 0.0, 0.0, 12.0, -3.5e-7, 1.0, 8.0, 2.0];
+        let (read, evs) = decoded(&tags, &vals, &["webchat", r#"["a","b"]"#, r#"{"type":"log.record","n":1e21}"#]);
         assert_eq!(read, 2);
         assert_eq!(
             evs[0].as_ref().unwrap(),
@@ -325,37 +391,67 @@ mod tests {
     }
 
     #[test]
-    fn lengths_count_utf16_units_like_js() {
+    fn numbers_read_as_serde_json_reads_what_json_stringify_prints() {
+        // What JSON.stringify prints for each (JS prints integers below 1e21 whole).
+        let printed = [
+            (12.0, "12"),
+            (-0.0, "0"),
+            (-7.0, "-7"),
+            (0.1, "0.1"),
+            (1e21, "1e+21"),
+            (2f64.powi(60), "1152921504606846976"),
+            (2f64.powi(64), "18446744073709552000"),
+        ];
+        for (x, printed) in printed {
+            let Read::Value(v) = number(x) else { panic!("{x}") };
+            assert_eq!(v, serde_json::from_str::<Value>(printed).unwrap(), "{x}");
+        }
+        assert!(matches!(number(f64::NAN), Read::Absent));
+    }
+
+    #[test]
+    fn texts_split_by_utf16_lengths_like_js() {
         // "é" is 1 unit (2 bytes), "😀" 2 units (4 bytes), U+FFFD (a lone surrogate after napi) 1.
-        let batch = "00|s6:é😀\u{FFFD}|\n{--}-\n";
-        let (read, evs) = decoded(batch);
-        assert_eq!(read, 1);
-        assert_eq!(evs[0].as_ref().unwrap()["channel"], json!("é😀\u{FFFD}|\n"));
+        assert_eq!(split_texts("abé😀\u{FFFD}|x", &[2, 4, 1, 1]), Some(vec!["ab", "é😀\u{FFFD}", "|", "x"]));
+        assert_eq!(split_texts("abc", &[2]), None, "left over");
+        assert_eq!(split_texts("a😀", &[2]), None, "half a pair");
+        assert_eq!(split_texts("", &[]), Some(vec![]));
     }
 
     #[test]
     fn a_scalar_where_an_object_is_projected_travels_as_it_is() {
-        let (_, evs) = decoded("00|-s4:lots-\n");
+        let (_, evs) = decoded(&[HEADER, ABSENT, TEXT, ABSENT, ABSENT, ABSENT], &[0.0, 0.0, 0.0, 0.0, 0.0, 0.0], &["lots"]);
         let ev = Event { fields: evs[0].as_ref().unwrap().as_object().unwrap().clone() };
         assert!(ev.num("usage.input").is_err(), "as with the JSON: a parent that is not an object is malformed");
     }
 
     #[test]
     fn undecodable_json_costs_its_event_and_a_broken_record_stops_the_batch() {
-        let (read, evs) = decoded("00|-{--}j2:[x\n00|--\n");
-        assert_eq!(read, 1, "the second record is out of step");
+        let (read, evs) = decoded(&[HEADER, ABSENT, OBJECT, ABSENT, ABSENT, JSON, HEADER, ABSENT], &[0.0; 8], &["[x"]);
+        assert_eq!(read, 1, "the second record is cut short");
         assert!(evs[0].is_err());
-        let (read, _) = decoded("09|---\n");
-        assert_eq!(read, 0, "no such type index");
+        assert_eq!(decoded(&[HEADER, ABSENT], &[72.0, 0.0], &[]).0, 0, "no such type index");
+        assert_eq!(decoded(&[HEADER, TEXT, ABSENT, ABSENT, ABSENT, ABSENT], &[0.0, 5.0, 0.0, 0.0, 0.0, 0.0], &[]).0, 0, "no such text");
+        assert_eq!(
+            decoded(&[HEADER, ABSENT, TEXT, NUMBER, ABSENT, ABSENT], &[0.0, 0.0, 0.0, 1.0, 0.0, 0.0], &["x"]).0,
+            0,
+            "a child of a scalar"
+        );
     }
 
     #[test]
-    fn the_test_encoder_round_trips() {
+    fn the_test_writer_round_trips() {
         let p = projection();
         let ev = json!({"type":"model.usage","channel":"a😀b","usage":{"input":5,"x":1},"tags":["t"],"message":"not projected"});
-        let line = encode(&p, &ev, Trust::from_bits(5)).unwrap();
-        let mut got = None;
-        assert_eq!(p.decode(&line, |t, e| got = Some((t.bits(), e.map(|e| Value::Object(e.fields))))), 1);
-        assert_eq!(got.unwrap(), (5, Ok(json!({"type":"model.usage","channel":"a😀b","usage":{"input":5},"tags":["t"]}))));
+        let mut cols = Columns::default();
+        assert!(cols.push(&p, &ev, Trust::from_bits(5)));
+        assert!(cols.push(&p, &ev, Trust::from_bits(0)));
+        assert!(!cols.push(&p, &json!({"type":"run.progress"}), Trust::default()));
+        assert_eq!(cols.texts.len(), 2, "a batch sends each distinct text once");
+        let (joined, lens) = cols.joined();
+        let batch = Batch { tags: &cols.tags, vals: &cols.vals, texts: split_texts(&joined, &lens).unwrap() };
+        let mut got = Vec::new();
+        assert_eq!(p.decode(&batch, |t, e| got.push((t.bits(), e.map(|e| Value::Object(e.fields))))), 2);
+        assert_eq!(got[0], (5, Ok(json!({"type":"model.usage","channel":"a😀b","usage":{"input":5},"tags":["t"]}))));
     }
 }

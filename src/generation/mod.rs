@@ -36,7 +36,7 @@ pub const QUEUE_CAPACITY: usize = 1024;
 pub const QUEUE_MAX_BYTES: usize = 32 << 20;
 pub mod status;
 mod worker;
-use worker::{follow_file_log, worker, Feeds};
+use worker::{columns_bytes, follow_file_log, worker, Feeds};
 pub use worker::{split_trust, Mappers, Msg};
 
 pub const METER_NAME: &str = "openclaw";
@@ -361,7 +361,7 @@ impl Generation {
     /// The hot path: `records` compact records (`event::compact`, in this generation's
     /// `projection`), plus `unknown` events of types no signal reads, which index.js only
     /// counted. One call per batch keeps the JS thread from waking the recorder per event.
-    pub fn push_compact(&self, batch: String, records: u32, unknown: u32) {
+    pub fn push_columns(&self, tags: Vec<u8>, vals: Vec<f64>, texts: String, lens: Vec<u32>, records: u32, unknown: u32) {
         let c = &self.shared.counters;
         c.received.fetch_add(u64::from(records) + u64::from(unknown), Relaxed);
         if unknown > 0 {
@@ -369,8 +369,8 @@ impl Generation {
             counter.fetch_add(u64::from(unknown), Relaxed);
         }
         if records > 0 {
-            let bytes = batch.len();
-            self.enqueue(Msg::Compact { batch, records }, u64::from(records), bytes);
+            let bytes = columns_bytes(&tags, &texts, &lens);
+            self.enqueue(Msg::Columns { tags, vals, texts, lens, records }, u64::from(records), bytes);
         }
     }
 

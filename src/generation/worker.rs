@@ -3,7 +3,7 @@
 
 use super::Shared;
 use crate::config::Level;
-use crate::event::compact::Projection;
+use crate::event::compact::{split_texts, Batch, Projection};
 use crate::event::{parse, Event, Malformed, Trust};
 use crate::export::batch::Batcher;
 use crate::signals::filelog::{follow, FileLogSource};
@@ -20,8 +20,11 @@ pub enum Msg {
     /// Events as lines: one trust digit (`Trust::from_bits`), then the event's JSON.
     Batch(String),
     /// `records` compact records (`event::compact`) in the generation's projection.
-    Compact {
-        batch: String,
+    Columns {
+        tags: Vec<u8>,
+        vals: Vec<f64>,
+        texts: String,
+        lens: Vec<u32>,
         records: u32,
     },
     Barrier(SyncSender<()>),
@@ -162,6 +165,11 @@ impl Mappers<'_> {
     }
 }
 
+/// What a columns batch holds in memory, for the queue's byte bound.
+pub fn columns_bytes(tags: &[u8], texts: &str, lens: &[u32]) -> usize {
+    tags.len() * 9 + texts.len() + lens.len() * 4
+}
+
 pub(super) fn worker(rx: Receiver<Msg>, feeds: Feeds, projection: Arc<Projection>, shared: Arc<Shared>, done: SyncSender<()>) {
     for msg in rx {
         match msg {
@@ -173,15 +181,18 @@ pub(super) fn worker(rx: Receiver<Msg>, feeds: Feeds, projection: Arc<Projection
                     feeds.count(ev, trust, &shared);
                 }
             }
-            Msg::Compact { batch, records } => {
-                shared.queued_bytes.fetch_sub(batch.len(), Relaxed);
+            Msg::Columns { tags, vals, texts, lens, records } => {
+                shared.queued_bytes.fetch_sub(columns_bytes(&tags, &texts, &lens), Relaxed);
                 let mut read = 0usize;
-                let _ = catch_unwind(AssertUnwindSafe(|| {
-                    projection.decode(&batch, |trust, ev| {
-                        read += 1;
-                        feeds.count(ev, trust, &shared);
-                    })
-                }));
+                if let Some(texts) = split_texts(&texts, &lens) {
+                    let batch = Batch { tags: &tags, vals: &vals, texts };
+                    let _ = catch_unwind(AssertUnwindSafe(|| {
+                        projection.decode(&batch, |trust, ev| {
+                            read += 1;
+                            feeds.count(ev, trust, &shared);
+                        })
+                    }));
+                }
                 // A bug, not the events' fault; counted so that nothing goes missing unseen.
                 for _ in read..records as usize {
                     shared.note_malformed("internal error: a compact batch went out of step");

@@ -181,6 +181,9 @@ switch (opts.scenario) {
     const encoders = loaded.module.compileProjection(generation.projection);
     const enriched = pool.map((e, i) => ({ ...e, seq: i + 1, ts: Date.now() }));
     const strings = enriched.map((e) => JSON.stringify(e));
+    const len = pool.length;
+    const n = opts.n;
+    let sink = 0;
     const batch = { tags: new Uint8Array(1 << 16), vals: new Float64Array(1 << 16), slot: 0, texts: [], ids: new Map(), chars: 0 };
     const reset = () => {
       batch.slot = batch.chars = 0;

@@ -81,8 +81,8 @@ fn main() -> Result<(), String> {
     while left > 0 {
         let k = left.min(1024);
         match read {
-            true => g.push_columns(one.tags.repeat(k), one.vals.repeat(k), texts.clone(), lens.clone(), k as u32, 0),
-            false => g.push_columns(Vec::new(), Vec::new(), String::new(), Vec::new(), 0, k as u32),
+            true => g.push_columns(&one.tags.repeat(k), &one.vals.repeat(k), texts.clone(), lens.clone(), k as u32, 0),
+            false => g.push_columns(&[], &[], String::new(), Vec::new(), 0, k as u32),
         }
         left -= k;
     }

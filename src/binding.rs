@@ -257,15 +257,10 @@ impl NativeGeneration {
     /// `records` compact records of this generation's projection as columns (see
     /// `event::compact`: slot tags and values, the batch's texts joined with their UTF-16
     /// lengths), and the count of events of types it does not read. What index.js sends; the
-    /// arrays are copied, so index.js reuses them.
+    /// arrays are packed into the queue here, so index.js reuses them.
     #[napi]
     pub fn push_columns(&self, tags: Uint8Array, vals: Float64Array, texts: String, lens: Uint32Array, records: u32, unknown: u32) {
-        if tags.len() != vals.len() {
-            // Counted as out of step by the worker: nothing is lost unseen.
-            self.inner.push_columns(Vec::new(), Vec::new(), String::new(), Vec::new(), records, unknown);
-            return;
-        }
-        self.inner.push_columns(tags.to_vec(), vals.to_vec(), texts, lens.to_vec(), records, unknown);
+        self.inner.push_columns(&tags, &vals, texts, lens.to_vec(), records, unknown);
     }
 
     #[napi]

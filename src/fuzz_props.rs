@@ -365,7 +365,8 @@ pub mod targets {
                 _ => f64::from(u16::from_le_bytes([b(1), b(2)]) % 1024),
             });
         }
-        let batch = Batch { tags: &tags, vals: &vals, texts: TEXTS.to_vec() };
+        let packed = crate::event::compact::pack(&tags, &vals);
+        let batch = Batch { packed: &packed, texts: TEXTS.to_vec() };
         let tracer = tracer(true);
         let logs = LogMapper::new(&log_settings(true), "openclaw");
         METRICS.with(|m| {
@@ -916,7 +917,8 @@ mod tests {
                 }
                 Some(()) => {
                     let (joined, lens) = cols.joined();
-                    let batch = Batch { tags: &cols.tags, vals: &cols.vals, texts: split_texts(&joined, &lens).unwrap() };
+                    let packed = cols.packed();
+                    let batch = Batch { packed: &packed, texts: split_texts(&joined, &lens).unwrap() };
                     let mut got = Vec::new();
                     assert_eq!(p.decode(&batch, |t, e| got.push((t, e))), 1, "case {case}: {cols:?}");
                     let (t, decoded) = got.pop().unwrap();
@@ -965,7 +967,8 @@ mod tests {
                 }
                 _ => {}
             }
-            let batch = cols.batch();
+            let packed = cols.packed();
+            let batch = Batch { packed: &packed, texts: cols.texts.iter().map(String::as_str).collect() };
             let read = catch_unwind(AssertUnwindSafe(|| h.compact(&p, &batch)))
                 .unwrap_or_else(|_| panic!("case {case} (seed {:#x}) panicked on batch:\n{cols:?}", seed()));
             assert!(read <= records, "case {case}: read {read} records of {records}");

@@ -21,6 +21,10 @@
 //!
 //! An object node holding something else takes that value's tag and leaves its children's slots
 //! `ABSENT`. A type read whole (log records when logs are on) has one `JSON` slot: the event.
+//!
+//! On arrival the columns are packed (`pack`) for the recording queue: a tag byte per slot, and
+//! its value, if it has one, as a varint when it is a whole number below 2^53 (text indexes,
+//! counts, times), else as 8 bytes. An event then queues in about 20 bytes.
 
 use super::{parse, parse_value, Event, Malformed, Trust};
 use serde_json::{Map, Number, Value};
@@ -66,11 +70,46 @@ enum Read {
     Bad(Malformed),
 }
 
-/// One batch as index.js sends it, texts already split.
+/// One queued batch: its packed slots and its texts, already split.
 pub struct Batch<'a> {
-    pub tags: &'a [u8],
-    pub vals: &'a [f64],
+    pub packed: &'a [u8],
     pub texts: Vec<&'a str>,
+}
+
+/// Marks a packed value stored as 8 bytes, not a varint.
+const RAW: u8 = 0x80;
+/// A tag index.js never writes: packed as is, read as out of step.
+const INVALID: u8 = 0x7f;
+const WHOLE_BELOW: f64 = 9_007_199_254_740_992.0;
+
+/// The columns packed for the queue (see the module doc); columns of unequal length pack as
+/// one invalid slot, so the batch reads as out of step.
+pub fn pack(tags: &[u8], vals: &[f64]) -> Vec<u8> {
+    if tags.len() != vals.len() {
+        return vec![INVALID];
+    }
+    let mut out = Vec::with_capacity(tags.len() * 3);
+    for (&tag, &val) in tags.iter().zip(vals) {
+        match tag {
+            NUMBER | TEXT | JSON | HEADER => {
+                if val.fract() == 0.0 && (0.0..WHOLE_BELOW).contains(&val) {
+                    out.push(tag);
+                    let mut v = val as u64;
+                    while v >= 0x80 {
+                        out.push((v as u8) | 0x80);
+                        v >>= 7;
+                    }
+                    out.push(v as u8);
+                } else {
+                    out.push(tag | RAW);
+                    out.extend_from_slice(&val.to_le_bytes());
+                }
+            }
+            ABSENT | TRUE | FALSE | OBJECT => out.push(tag),
+            _ => out.push(INVALID),
+        }
+    }
+    out
 }
 
 /// `joined` cut into texts of `lens` UTF-16 units each; None if they do not add up.
@@ -124,15 +163,44 @@ fn number(x: f64) -> Read {
 
 struct Cursor<'a, 'b> {
     batch: &'b Batch<'a>,
+    /// A byte offset into `batch.packed`.
     at: usize,
 }
 
 impl Cursor<'_, '_> {
-    fn slot(&mut self) -> Result<(u8, f64), OutOfStep> {
-        let tag = *self.batch.tags.get(self.at).ok_or(OutOfStep)?;
-        let val = *self.batch.vals.get(self.at).ok_or(OutOfStep)?;
+    fn byte(&mut self) -> Result<u8, OutOfStep> {
+        let b = *self.batch.packed.get(self.at).ok_or(OutOfStep)?;
         self.at += 1;
-        Ok((tag, val))
+        Ok(b)
+    }
+
+    fn slot(&mut self) -> Result<(u8, f64), OutOfStep> {
+        let tag = self.byte()?;
+        match tag {
+            NUMBER | TEXT | JSON | HEADER => {
+                let (mut v, mut shift) = (0u64, 0);
+                loop {
+                    let b = self.byte()?;
+                    if shift > 56 {
+                        return Err(OutOfStep);
+                    }
+                    v |= u64::from(b & 0x7f) << shift;
+                    if b & 0x80 == 0 {
+                        break;
+                    }
+                    shift += 7;
+                }
+                Ok((tag, v as f64))
+            }
+            t if t & RAW != 0 => {
+                let bytes = self.batch.packed.get(self.at..self.at + 8).ok_or(OutOfStep)?;
+                self.at += 8;
+                let mut raw = [0u8; 8];
+                raw.copy_from_slice(bytes);
+                Ok((t & !RAW, f64::from_le_bytes(raw)))
+            }
+            _ => Ok((tag, 0.0)),
+        }
     }
 
     fn text(&self, index: f64) -> Result<&str, OutOfStep> {
@@ -228,7 +296,7 @@ impl Projection {
     pub fn decode(&self, batch: &Batch, mut each: impl FnMut(Trust, Result<Event, Malformed>)) -> usize {
         let mut c = Cursor { batch, at: 0 };
         let mut read = 0;
-        while c.at < batch.tags.len() {
+        while c.at < batch.packed.len() {
             match self.record(&mut c) {
                 Ok((trust, ev)) => each(trust, ev),
                 Err(OutOfStep) => break,
@@ -275,8 +343,9 @@ pub struct Columns {
 }
 
 impl Columns {
-    pub fn batch(&self) -> Batch<'_> {
-        Batch { tags: &self.tags, vals: &self.vals, texts: self.texts.iter().map(String::as_str).collect() }
+    /// The columns packed, as the queue holds them.
+    pub fn packed(&self) -> Vec<u8> {
+        pack(&self.tags, &self.vals)
     }
 
     /// The texts joined and their UTF-16 lengths, as `pushColumns` receives them.
@@ -372,7 +441,8 @@ mod tests {
 
     fn decoded(tags: &[u8], vals: &[f64], texts: &[&str]) -> (usize, Vec<Result<Value, Malformed>>) {
         let mut out = Vec::new();
-        let batch = Batch { tags, vals, texts: texts.to_vec() };
+        let packed = pack(tags, vals);
+        let batch = Batch { packed: &packed, texts: texts.to_vec() };
         let read = projection().decode(&batch, |_, ev| out.push(ev.map(|e| Value::Object(e.fields))));
         (read, out)
     }
@@ -407,6 +477,25 @@ mod tests {
             assert_eq!(v, serde_json::from_str::<Value>(printed).unwrap(), "{x}");
         }
         assert!(matches!(number(f64::NAN), Read::Absent));
+    }
+
+    #[test]
+    fn packing_keeps_every_value_and_whole_numbers_small() {
+        let vals = [0.0, 127.0, 128.0, 1_795_332_880_000.0, -7.0, 0.5, 2f64.powi(53), f64::NAN, 1e300];
+        let tags = [NUMBER; 9];
+        let packed = pack(&tags, &vals);
+        let batch = Batch { packed: &packed, texts: vec![] };
+        let mut c = Cursor { batch: &batch, at: 0 };
+        for v in vals {
+            let (tag, got) = c.slot().ok().unwrap();
+            assert_eq!(tag, NUMBER);
+            assert_eq!(got.to_bits(), v.to_bits(), "{v}");
+        }
+        assert_eq!(c.at, packed.len());
+        // 1 + 2 + 3 + 7 bytes for the four whole numbers, 9 for each of the others.
+        assert_eq!(packed.len(), 2 + 2 + 3 + 7 + 5 * 9);
+        assert_eq!(pack(&[NUMBER, 99], &[1.0, 0.0]), vec![NUMBER, 1, INVALID]);
+        assert_eq!(pack(&[NUMBER], &[]), vec![INVALID], "columns of unequal length");
     }
 
     #[test]
@@ -449,7 +538,8 @@ mod tests {
         assert!(!cols.push(&p, &json!({"type":"run.progress"}), Trust::default()));
         assert_eq!(cols.texts.len(), 2, "a batch sends each distinct text once");
         let (joined, lens) = cols.joined();
-        let batch = Batch { tags: &cols.tags, vals: &cols.vals, texts: split_texts(&joined, &lens).unwrap() };
+        let packed = cols.packed();
+        let batch = Batch { packed: &packed, texts: split_texts(&joined, &lens).unwrap() };
         let mut got = Vec::new();
         assert_eq!(p.decode(&batch, |t, e| got.push((t.bits(), e.map(|e| Value::Object(e.fields))))), 2);
         assert_eq!(got[0], (5, Ok(json!({"type":"model.usage","channel":"a😀b","usage":{"input":5},"tags":["t"]}))));

@@ -4,7 +4,7 @@
 use crate::catalog::metrics::{exported_name, CATALOG};
 use crate::catalog::projection::projection;
 use crate::config::{redact_url, Level, Settings, Signal, TemporalityPref};
-use crate::event::compact::Projection;
+use crate::event::compact::{pack, Projection};
 use crate::event::Trust;
 use crate::export::batch::Batcher;
 use crate::export::health::{Counters, RateLimited};
@@ -28,11 +28,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
-/// Batches waiting for the recording thread (the plugin entry sends up to 256 events per batch,
-/// so about 260,000 events); beyond this they are dropped and counted, so a stalled recorder
-/// can never grow memory or block the gateway.
-pub const QUEUE_CAPACITY: usize = 1024;
-/// And at most this many bytes of queued JSON, whatever the batch sizes.
+/// Batches waiting for the recording thread (the plugin entry sends up to 1,024 events per
+/// batch); beyond this they are dropped and counted, so a stalled recorder can never grow
+/// memory or block the gateway.
+pub const QUEUE_CAPACITY: usize = 4096;
+/// And at most this many bytes queued, whatever the batch sizes: packed compact records take
+/// about 20 bytes an event, so a burst of 1M events fits.
 pub const QUEUE_MAX_BYTES: usize = 32 << 20;
 pub mod status;
 mod worker;
@@ -361,7 +362,7 @@ impl Generation {
     /// The hot path: `records` compact records (`event::compact`, in this generation's
     /// `projection`), plus `unknown` events of types no signal reads, which index.js only
     /// counted. One call per batch keeps the JS thread from waking the recorder per event.
-    pub fn push_columns(&self, tags: Vec<u8>, vals: Vec<f64>, texts: String, lens: Vec<u32>, records: u32, unknown: u32) {
+    pub fn push_columns(&self, tags: &[u8], vals: &[f64], texts: String, lens: Vec<u32>, records: u32, unknown: u32) {
         let c = &self.shared.counters;
         c.received.fetch_add(u64::from(records) + u64::from(unknown), Relaxed);
         if unknown > 0 {
@@ -369,8 +370,9 @@ impl Generation {
             counter.fetch_add(u64::from(unknown), Relaxed);
         }
         if records > 0 {
-            let bytes = columns_bytes(&tags, &texts, &lens);
-            self.enqueue(Msg::Columns { tags, vals, texts, lens, records }, u64::from(records), bytes);
+            let packed = pack(tags, vals);
+            let bytes = columns_bytes(&packed, &texts, &lens);
+            self.enqueue(Msg::Columns { packed, texts, lens, records }, u64::from(records), bytes);
         }
     }
 

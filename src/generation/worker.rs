@@ -19,10 +19,10 @@ use std::sync::Arc;
 pub enum Msg {
     /// Events as lines: one trust digit (`Trust::from_bits`), then the event's JSON.
     Batch(String),
-    /// `records` compact records (`event::compact`) in the generation's projection.
+    /// `records` compact records (`event::compact`) in the generation's projection: the slots
+    /// packed, the texts joined.
     Columns {
-        tags: Vec<u8>,
-        vals: Vec<f64>,
+        packed: Vec<u8>,
         texts: String,
         lens: Vec<u32>,
         records: u32,
@@ -166,8 +166,8 @@ impl Mappers<'_> {
 }
 
 /// What a columns batch holds in memory, for the queue's byte bound.
-pub fn columns_bytes(tags: &[u8], texts: &str, lens: &[u32]) -> usize {
-    tags.len() * 9 + texts.len() + lens.len() * 4
+pub fn columns_bytes(packed: &[u8], texts: &str, lens: &[u32]) -> usize {
+    packed.len() + texts.len() + lens.len() * 4
 }
 
 pub(super) fn worker(rx: Receiver<Msg>, feeds: Feeds, projection: Arc<Projection>, shared: Arc<Shared>, done: SyncSender<()>) {
@@ -181,11 +181,11 @@ pub(super) fn worker(rx: Receiver<Msg>, feeds: Feeds, projection: Arc<Projection
                     feeds.count(ev, trust, &shared);
                 }
             }
-            Msg::Columns { tags, vals, texts, lens, records } => {
-                shared.queued_bytes.fetch_sub(columns_bytes(&tags, &texts, &lens), Relaxed);
+            Msg::Columns { packed, texts, lens, records } => {
+                shared.queued_bytes.fetch_sub(columns_bytes(&packed, &texts, &lens), Relaxed);
                 let mut read = 0usize;
                 if let Some(texts) = split_texts(&texts, &lens) {
-                    let batch = Batch { tags: &tags, vals: &vals, texts };
+                    let batch = Batch { packed: &packed, texts };
                     let _ = catch_unwind(AssertUnwindSafe(|| {
                         projection.decode(&batch, |trust, ev| {
                             read += 1;

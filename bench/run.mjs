@@ -445,6 +445,7 @@ if (R.breakdown) {
       cpu("encode"),
     ),
     line(`compact columns + one pushColumns per 1,024 events (${fmtNum(dropPct, 0)}% dropped)`, s("encodeAndPush"), cpu("encodeAndPush")),
+    `| recording thread alone: a burst of ${fmtNum(b[0].breakdown.recorderBurst, 0)} events pushed at once, until flush() recorded it | ${fmtStat(s("recorderEventsPerSec"), 0)} events/s | |`,
   ];
 }
 

@@ -102,3 +102,21 @@ export default plugin;
 export function flush(timeoutMs?: number): Promise<Settled>;
 /** Counters and export health of the running generation, or undefined when stopped. */
 export function status(): Status | undefined;
+
+/** A batch of the compact hand-off being written (src/event/compact.rs): reused slot columns. */
+export interface CompactBatch {
+  tags: Uint8Array;
+  vals: Float64Array;
+  slot: number;
+  texts: string[];
+  ids: Map<string, number>;
+  chars: number;
+}
+/** One event type's encoder: writes `slots` slots for an event into a batch. */
+export interface CompactEncoder {
+  index: number;
+  slots: number;
+  encode(event: object, batch: CompactBatch, header: number): void;
+}
+/** The addon's projection (JSON, `NativeGeneration.projection`) as one encoder per event type. */
+export function compileProjection(json: string): Map<string, CompactEncoder>;

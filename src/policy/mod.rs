@@ -73,8 +73,21 @@ pub fn bounded_text(v: &str) -> String {
     mask_credentials(&cut)
 }
 
+/// `bounded_text` of `v` trimmed, reusing `v` when that is what it would return.
+pub fn bounded_owned(v: String) -> String {
+    let t = v.trim();
+    if t.len() == v.len() && t.len() < 24 && !needs_masking(t) {
+        return v;
+    }
+    bounded_text(t)
+}
+
+/// `sk-`, `@`, `=` or `:` anywhere; one pass, as it runs for most span text attributes.
 fn needs_masking(v: &str) -> bool {
-    v.contains("sk-") || v.contains('@') || v.contains('=') || v.contains(':')
+    let b = v.as_bytes();
+    b.iter()
+        .enumerate()
+        .any(|(i, &c)| matches!(c, b'@' | b'=' | b':') || (c == b's' && b.get(i + 1..).is_some_and(|r| r.starts_with(b"k-"))))
 }
 
 /// Attribute keys that never leave the process: ids that would name a session, run, message,

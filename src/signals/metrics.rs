@@ -82,6 +82,8 @@ pub struct Recorder {
     rules: FxHashMap<&'static str, Vec<(&'static Rule, usize)>>,
     /// Per instrument; one lock for all, taken once per event.
     series: Mutex<Vec<Series>>,
+    /// The last event's buffers, emptied, so that an event allocates only the text it reads.
+    spare: Mutex<Option<Taken>>,
     /// Values outside their instrument's `bound`, skipped; the pipeline shares it with status().
     pub implausible: Arc<AtomicU64>,
 }
@@ -222,15 +224,27 @@ struct Measure {
 }
 
 /// One event's measurements, from `Recorder::take`: nothing is built per measurement until its
-/// set turns out to be new.
+/// set turns out to be new. Its buffers go back to the recorder for the next event.
+#[derive(Default)]
 pub struct Taken {
     values: Vec<Val>,
     /// Key and index into `values`, each measurement's set back to back.
     attrs: Vec<(&'static str, usize)>,
     measures: Vec<Measure>,
+    /// Scratch for `take`: the attributes and numbers read so far.
+    reads: Vec<Read>,
+    numbers: Vec<(&'static str, Option<f64>)>,
 }
 
 impl Taken {
+    fn clear(&mut self) {
+        self.values.clear();
+        self.attrs.clear();
+        self.measures.clear();
+        self.reads.clear();
+        self.numbers.clear();
+    }
+
     /// Whether `set` is this measurement's attribute set.
     fn is(&self, m: &Measure, set: &[KeyValue]) -> bool {
         let attrs = self.attrs.get(m.attrs.clone()).unwrap_or_default();
@@ -264,7 +278,15 @@ impl Recorder {
         }
         let series = Mutex::new(CATALOG.iter().map(|_| Series::default()).collect());
         let instruments = CATALOG.iter().map(|_| OnceLock::new()).collect();
-        Recorder { meter: meter.clone(), prefix: prefix.to_string(), instruments, rules, series, implausible: Arc::default() }
+        Recorder {
+            meter: meter.clone(),
+            prefix: prefix.to_string(),
+            instruments,
+            rules,
+            series,
+            spare: Mutex::default(),
+            implausible: Arc::default(),
+        }
     }
 
     fn instrument(&self, i: usize) -> Option<&Instrument> {
@@ -322,9 +344,25 @@ impl Recorder {
     /// None for a type this version does not export, or one not trusted enough to count.
     pub fn take(&self, ev: &Event, trust: Trust) -> Result<Option<Taken>, Malformed> {
         let Some(rules) = self.rules.get(ev.kind()) else { return Ok(None) };
-        let mut taken = Taken { values: Vec::new(), attrs: Vec::new(), measures: Vec::with_capacity(rules.len()) };
-        let mut reads: Vec<Read> = Vec::new();
-        let mut numbers = Vec::new();
+        let mut taken = self.spare.lock().ok().and_then(|mut s| s.take()).unwrap_or_default();
+        match self.fill(&mut taken, ev, trust, rules) {
+            Ok(true) => Ok(Some(taken)),
+            other => {
+                self.give_back(taken);
+                other.map(|_| None)
+            }
+        }
+    }
+
+    fn give_back(&self, mut taken: Taken) {
+        taken.clear();
+        if let Ok(mut spare) = self.spare.lock() {
+            *spare = Some(taken);
+        }
+    }
+
+    /// Reads `rules` into `taken`; false when no rule admits an event of this trust.
+    fn fill(&self, taken: &mut Taken, ev: &Event, trust: Trust, rules: &[(&'static Rule, usize)]) -> Result<bool, Malformed> {
         for (r, i) in rules {
             if !r.gate.admits(trust) {
                 continue;
@@ -339,18 +377,18 @@ impl Recorder {
             }
             let value = match r.value {
                 Value::One => Some(1.0),
-                Value::Field(p) => number(ev, p, &mut numbers)?,
-                Value::NonZero(p) => number(ev, p, &mut numbers)?.filter(|x| *x != 0.0),
-                Value::MsAsSeconds(p) => number(ev, p, &mut numbers)?.map(|ms| ms / 1000.0),
+                Value::Field(p) => number(ev, p, &mut taken.numbers)?,
+                Value::NonZero(p) => number(ev, p, &mut taken.numbers)?.filter(|x| *x != 0.0),
+                Value::MsAsSeconds(p) => number(ev, p, &mut taken.numbers)?.map(|ms| ms / 1000.0),
             };
             let Some(value) = value else { continue };
             let start = taken.attrs.len();
             let mut h = FxHasher::default();
             for a in r.attrs.iter().flat_map(|g| g.iter()) {
-                let read = match reads.iter().position(|x| std::ptr::eq(x.attr, a)) {
-                    Some(j) => reads.get(j),
+                let j = match taken.reads.iter().position(|x| std::ptr::eq(x.attr, a)) {
+                    Some(j) => j,
                     None => {
-                        let val = match reads.iter().find(|x| same_source(x.attr, a)) {
+                        let val = match taken.reads.iter().find(|x| same_source(x.attr, a)) {
                             Some(x) => x.val,
                             None => attribute(ev, a)?.map(|v| {
                                 taken.values.push(v);
@@ -358,21 +396,18 @@ impl Recorder {
                             }),
                         };
                         let hash = val.and_then(|v| taken.values.get(v)).map_or(0, |v| v.hash(a.key));
-                        reads.push(Read { attr: a, val, hash });
-                        reads.last()
+                        taken.reads.push(Read { attr: a, val, hash });
+                        taken.reads.len() - 1
                     }
                 };
-                if let Some((val, hash)) = read.and_then(|x| Some((x.val?, x.hash))) {
+                if let Some((val, hash)) = taken.reads.get(j).and_then(|x| Some((x.val?, x.hash))) {
                     taken.attrs.push((a.key, val));
                     h.write_u64(hash);
                 }
             }
             taken.measures.push(Measure { instrument: *i, value, hash: h.finish(), attrs: start..taken.attrs.len() });
         }
-        if taken.measures.is_empty() && rules.iter().all(|(r, _)| !r.gate.admits(trust)) {
-            return Ok(None);
-        }
-        Ok(Some(taken))
+        Ok(!taken.measures.is_empty() || rules.iter().any(|(r, _)| r.gate.admits(trust)))
     }
 
     pub fn apply(&self, taken: Taken) {
@@ -390,6 +425,8 @@ impl Recorder {
                 _ => first_sight(s, instrument, &taken, m),
             }
         }
+        drop(series);
+        self.give_back(taken);
     }
 }
 

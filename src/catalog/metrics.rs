@@ -277,7 +277,7 @@ pub const CATALOG: &[Spec] = &[
 ];
 
 /// How a text attribute value is made safe for a metric label.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Norm {
     /// The low-cardinality policy, with this fallback.
     Low(&'static str),
@@ -287,7 +287,7 @@ pub enum Norm {
     Lane,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Source {
     /// A text field, normalized by `Norm`.
     Field(&'static str),

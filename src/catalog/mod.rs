@@ -57,14 +57,41 @@ pub fn gen_ai_operation(ev: &Event) -> Result<&'static str, Malformed> {
     if ev.text("observationUnit")?.as_deref() == Some("turn") {
         return Ok("invoke_agent");
     }
-    let api = ev.text("api")?.unwrap_or_default().trim().to_ascii_lowercase();
+    let api = ev.text("api")?.unwrap_or_default();
+    // Compared ignoring ASCII case in place: this runs for every model call, twice.
+    let api = api.trim().as_bytes();
+    let is = |word: &[u8]| api.eq_ignore_ascii_case(word);
+    let ends_with =
+        |word: &[u8]| api.len().checked_sub(word.len()).and_then(|i| api.get(i..)).is_some_and(|t| t.eq_ignore_ascii_case(word));
+    let contains = |word: &[u8]| api.windows(word.len()).any(|w| w.eq_ignore_ascii_case(word));
     Ok(if api.is_empty() {
         "chat"
-    } else if api == "completions" || api.ends_with("-completions") {
+    } else if is(b"completions") || ends_with(b"-completions") {
         "text_completion"
-    } else if api == "generate_content" || api.contains("generative-ai") {
+    } else if is(b"generate_content") || contains(b"generative-ai") {
         "generate_content"
     } else {
         "chat"
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::parse;
+
+    #[test]
+    fn gen_ai_operations() {
+        let op = |api: &str| gen_ai_operation(&parse(&format!(r#"{{"type":"model.call.completed","api":{api:?}}}"#)).unwrap()).unwrap();
+        assert_eq!(op(""), "chat");
+        assert_eq!(op(" Completions "), "text_completion");
+        assert_eq!(op("openai-COMPLETIONS"), "text_completion");
+        assert_eq!(op("completions-x"), "chat");
+        assert_eq!(op("generate_content"), "generate_content");
+        assert_eq!(op("google-Generative-AI"), "generate_content");
+        assert_eq!(op("openai-responses"), "chat");
+        assert_eq!(op("ü-completions"), "text_completion");
+        let turn = parse(r#"{"type":"model.call.completed","api":"completions","observationUnit":"turn"}"#).unwrap();
+        assert_eq!(gen_ai_operation(&turn).unwrap(), "invoke_agent");
+    }
 }

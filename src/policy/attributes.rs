@@ -19,31 +19,40 @@ fn all_chars(v: &str, extra: &[u8]) -> bool {
 
 /// The official policy: `^[A-Za-z0-9_.:-]{1,120}$` and not a session key, else `fallback`.
 pub fn low_cardinality(value: Option<&str>, fallback: &str) -> String {
-    match value.map(str::trim) {
-        Some(v) if all_chars(v, b"") && !looks_like_session_key(v) => v.to_string(),
-        _ => fallback.to_string(),
-    }
+    value.and_then(low_cardinality_kept).unwrap_or(fallback).to_string()
+}
+
+/// What `low_cardinality` keeps of a value (a slice of it), or None for the fallback; the
+/// recording thread builds no String for a value it has seen before.
+pub fn low_cardinality_kept(value: &str) -> Option<&str> {
+    let v = value.trim();
+    (all_chars(v, b"") && !looks_like_session_key(v)).then_some(v)
 }
 
 /// Provider and model ids also allow `/`, `@` and `+` (e.g. `openrouter/anthropic/claude-sonnet-4`):
 /// they come from the operator's config, not from users, and `unknown` would hide real spend.
 pub fn model_id(value: Option<&str>) -> String {
-    match value.map(str::trim) {
-        Some(v) if all_chars(v, b"/@+") && !looks_like_session_key(v) => v.to_string(),
-        _ => UNKNOWN.to_string(),
-    }
+    value.and_then(model_id_kept).unwrap_or(UNKNOWN).to_string()
+}
+
+/// What `model_id` keeps of a value, or None for `unknown`.
+pub fn model_id_kept(value: &str) -> Option<&str> {
+    let v = value.trim();
+    (all_chars(v, b"/@+") && !looks_like_session_key(v)).then_some(v)
 }
 
 /// A lane keeps only its kind: `session:agent:main:main` becomes `session`.
 pub fn lane(value: Option<&str>) -> String {
-    let Some(v) = value.map(str::trim) else {
-        return UNKNOWN.to_string();
-    };
+    value.and_then(lane_kept).unwrap_or(UNKNOWN).to_string()
+}
+
+/// What `lane` keeps of a value (its kind), or None for `unknown`.
+pub fn lane_kept(value: &str) -> Option<&str> {
+    let v = value.trim();
     if v.len() >= 6 && v.as_bytes()[..6].eq_ignore_ascii_case(b"agent:") {
-        return UNKNOWN.to_string();
+        return None;
     }
-    let kind = v.split(':').next().unwrap_or(v);
-    low_cardinality(Some(kind), UNKNOWN)
+    low_cardinality_kept(v.split(':').next().unwrap_or(v))
 }
 
 /// An attribute or logger key OpenClaw would accept: `[A-Za-z0-9_.:-]`, at most `max` long.

@@ -3,7 +3,7 @@
 //! Attribute keys and metric label values are in `attributes`.
 
 pub mod attributes;
-pub use attributes::{lane, low_cardinality, model_id, valid_key, UNKNOWN};
+pub use attributes::{lane, lane_kept, low_cardinality, low_cardinality_kept, model_id, model_id_kept, valid_key, UNKNOWN};
 
 /// Longest line we hand to the host's logger; the rest is cut and counted.
 pub const MAX_LINE: usize = 1000;
@@ -73,8 +73,21 @@ pub fn bounded_text(v: &str) -> String {
     mask_credentials(&cut)
 }
 
+/// `bounded_text` of `v` trimmed, reusing `v` when that is what it would return.
+pub fn bounded_owned(v: String) -> String {
+    let t = v.trim();
+    if t.len() == v.len() && t.len() < 24 && !needs_masking(t) {
+        return v;
+    }
+    bounded_text(t)
+}
+
+/// `sk-`, `@`, `=` or `:` anywhere; one pass, as it runs for most span text attributes.
 fn needs_masking(v: &str) -> bool {
-    v.contains("sk-") || v.contains('@') || v.contains('=') || v.contains(':')
+    let b = v.as_bytes();
+    b.iter()
+        .enumerate()
+        .any(|(i, &c)| matches!(c, b'@' | b'=' | b':') || (c == b's' && b.get(i + 1..).is_some_and(|r| r.starts_with(b"k-"))))
 }
 
 /// Attribute keys that never leave the process: ids that would name a session, run, message,

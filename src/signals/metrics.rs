@@ -1,22 +1,74 @@
 //! Events to measurements, driven by the rule table in `catalog.rs`. One `Recorder` per
 //! exporter generation.
+//!
+//! Per measurement the recording thread hashes the attribute values it read and records through
+//! a handle bound to that set: the set is built, capped and resolved by the SDK only the first
+//! time an instrument sees it, not on every `add`.
 
 use crate::catalog::metrics::{exported_name, Attr, Kind, Norm, Rule, Source, Value, CATALOG, COLLAPSIBLE, OVERFLOW, RULES, SERIES_CAP};
 use crate::catalog::{gen_ai_operation, holds};
 use crate::event::{parse, Event, Malformed, Trust};
-use crate::policy::{lane, low_cardinality, model_id, UNKNOWN};
-use opentelemetry::metrics::{Counter, Histogram, Meter};
-use opentelemetry::KeyValue;
-use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use crate::policy::{lane_kept, low_cardinality_kept, model_id_kept, UNKNOWN};
+use opentelemetry::metrics::{BoundCounter, BoundHistogram, Counter, Histogram, Meter};
+use opentelemetry::{KeyValue, StringValue};
+use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
+use std::hash::{Hash, Hasher};
+use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 enum Instrument {
     Counter(Counter<f64>),
     Histogram(Histogram<f64>),
     /// Built by the pipeline with its callback; nothing records into it here.
     Observed,
+}
+
+impl Instrument {
+    fn record(&self, value: f64, attrs: &[KeyValue]) {
+        match self {
+            Instrument::Counter(c) => c.add(value, attrs),
+            Instrument::Histogram(h) => h.record(value, attrs),
+            Instrument::Observed => {}
+        }
+    }
+
+    fn bind(&self, attrs: &[KeyValue]) -> Option<Bound> {
+        match self {
+            Instrument::Counter(c) => Some(Bound::Counter(c.bind(attrs))),
+            Instrument::Histogram(h) => Some(Bound::Histogram(h.bind(attrs))),
+            Instrument::Observed => None,
+        }
+    }
+}
+
+/// An instrument with its attribute set resolved: a measurement is one atomic update.
+enum Bound {
+    Counter(BoundCounter<f64>),
+    Histogram(BoundHistogram<f64>),
+}
+
+impl Bound {
+    fn record(&self, value: f64) {
+        match self {
+            Bound::Counter(c) => c.add(value),
+            Bound::Histogram(h) => h.record(value),
+        }
+    }
+}
+
+/// Attribute sets one instrument keeps a bound handle for: the series cap plus room for collapsed
+/// sets. A set past it is still recorded right, through the SDK's lookup.
+const BOUND_SETS: usize = SERIES_CAP + 64;
+
+/// One instrument's attribute sets.
+#[derive(Default)]
+struct Series {
+    /// Hashes of the sets it has recorded (see `SERIES_CAP`).
+    seen: FxHashSet<u64>,
+    /// By the hash of a set as read: that set (a hash collision must not merge two sets) and the
+    /// handle bound to what it records as (itself, or collapsed past the cap).
+    bound: FxHashMap<u64, (Vec<KeyValue>, Bound)>,
 }
 
 pub struct Recorder {
@@ -27,28 +79,83 @@ pub struct Recorder {
     /// cumulative series now starts at its instrument's first measurement.
     instruments: Vec<OnceLock<Instrument>>,
     /// Per event type: its rules with the index of their instrument.
-    rules: HashMap<&'static str, Vec<(&'static Rule, usize)>>,
-    /// Per instrument: hashes of the attribute sets it has recorded (see `SERIES_CAP`).
-    series: Vec<Mutex<HashSet<u64, BuildHasherDefault<rustc_hash::FxHasher>>>>,
+    rules: FxHashMap<&'static str, Vec<(&'static Rule, usize)>>,
+    /// Per instrument; one lock for all, taken once per event.
+    series: Mutex<Vec<Series>>,
+    /// The last event's buffers, emptied, so that an event allocates only the text it reads.
+    spare: Mutex<Option<Taken>>,
     /// Values outside their instrument's `bound`, skipped; the pipeline shares it with status().
     pub implausible: Arc<AtomicU64>,
 }
 
-/// A hash of one attribute set, order-sensitive (rules always build a set in one order). Fx, not
-/// SipHash, and no allocation: this runs for every measurement on the recording thread.
-fn set_hash(attrs: &[KeyValue]) -> u64 {
-    let mut h = rustc_hash::FxHasher::default();
-    for kv in attrs {
-        kv.key.as_str().hash(&mut h);
-        match &kv.value {
-            opentelemetry::Value::String(s) => s.as_str().hash(&mut h),
-            opentelemetry::Value::I64(i) => i.hash(&mut h),
-            opentelemetry::Value::Bool(b) => b.hash(&mut h),
-            opentelemetry::Value::F64(f) => f.to_bits().hash(&mut h),
-            other => other.as_str().hash(&mut h),
-        }
+/// One attribute's hash, by key and value; text by content, whatever holds it. Fx, not SipHash:
+/// this runs for every attribute of every measurement on the recording thread.
+fn text_hash(key: &str, value: &str) -> u64 {
+    let mut h = FxHasher::default();
+    key.hash(&mut h);
+    value.hash(&mut h);
+    h.finish()
+}
+
+fn int_hash(key: &str, value: i64) -> u64 {
+    let mut h = FxHasher::default();
+    key.hash(&mut h);
+    value.hash(&mut h);
+    h.finish()
+}
+
+fn kv_hash(kv: &KeyValue) -> u64 {
+    match &kv.value {
+        opentelemetry::Value::String(s) => text_hash(kv.key.as_str(), s.as_str()),
+        opentelemetry::Value::I64(i) => int_hash(kv.key.as_str(), *i),
+        other => text_hash(kv.key.as_str(), &other.as_str()),
+    }
+}
+
+/// A set's hash from its attributes' hashes, order-sensitive (rules always build a set in one order).
+fn set_hash(attrs: impl Iterator<Item = u64>) -> u64 {
+    let mut h = FxHasher::default();
+    for a in attrs {
+        h.write_u64(a);
     }
     h.finish()
+}
+
+/// An attribute value as read from one event; it becomes a `KeyValue` only in a set its
+/// instrument has not seen.
+#[derive(Debug)]
+enum Val {
+    Static(&'static str),
+    Text(String),
+    Int(i64),
+}
+
+impl Val {
+    fn hash(&self, key: &str) -> u64 {
+        match self {
+            Val::Static(s) => text_hash(key, s),
+            Val::Text(s) => text_hash(key, s),
+            Val::Int(i) => int_hash(key, *i),
+        }
+    }
+
+    fn value(&self) -> opentelemetry::Value {
+        match self {
+            Val::Static(s) => opentelemetry::Value::from(*s),
+            // Shared, so the SDK's two copies of a new set (as given and sorted) copy no text.
+            Val::Text(s) => StringValue::from(Arc::<str>::from(s.as_str())).into(),
+            Val::Int(i) => opentelemetry::Value::from(*i),
+        }
+    }
+
+    fn is(&self, v: &opentelemetry::Value) -> bool {
+        match (self, v) {
+            (Val::Static(s), opentelemetry::Value::String(v)) => v.as_str() == *s,
+            (Val::Text(s), opentelemetry::Value::String(v)) => v.as_str() == s,
+            (Val::Int(i), opentelemetry::Value::I64(v)) => i == v,
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, PartialEq)]
@@ -59,20 +166,16 @@ pub enum Outcome {
     Malformed(String),
 }
 
-fn attribute(ev: &Event, a: &Attr) -> Result<Option<KeyValue>, Malformed> {
+fn attribute(ev: &Event, a: &Attr) -> Result<Option<Val>, Malformed> {
     let raw = match a.source {
-        Source::Const(v) => return Ok(Some(KeyValue::new(a.key, v))),
+        Source::Const(v) => return Ok(Some(Val::Static(v))),
         // Absent numbers are omitted, as OpenTelemetry drops undefined attribute values.
-        Source::Integer(f) => return Ok(ev.num(f)?.map(|n| KeyValue::new(a.key, n as i64))),
-        Source::GenAiOperation => return Ok(Some(KeyValue::new(a.key, gen_ai_operation(ev)?))),
+        Source::Integer(f) => return Ok(ev.num(f)?.map(|n| Val::Int(n as i64))),
+        Source::GenAiOperation => return Ok(Some(Val::Static(gen_ai_operation(ev)?))),
         Source::BoolText(f) => {
-            let v = ev.flag(f)?.map_or(UNKNOWN, |b| if b { "true" } else { "false" });
-            return Ok(Some(KeyValue::new(a.key, v)));
+            return Ok(Some(Val::Static(ev.flag(f)?.map_or(UNKNOWN, |b| if b { "true" } else { "false" }))));
         }
-        Source::BoolChoice(f, yes, no) => {
-            let v = if ev.flag(f)?.unwrap_or(false) { yes } else { no };
-            return Ok(Some(KeyValue::new(a.key, v)));
-        }
+        Source::BoolChoice(f, yes, no) => return Ok(Some(Val::Static(if ev.flag(f)?.unwrap_or(false) { yes } else { no }))),
         Source::Field(f) => ev.text(f)?,
         Source::EitherField(first, second) => match ev.text(first)? {
             Some(v) if !v.is_empty() => Some(v),
@@ -84,65 +187,113 @@ fn attribute(ev: &Event, a: &Attr) -> Result<Option<KeyValue>, Malformed> {
     if a.optional && raw.as_deref().is_none_or(str::is_empty) {
         return Ok(None);
     }
-    let value = match a.norm {
-        Norm::Low(fallback) => low_cardinality(raw.as_deref(), fallback),
-        Norm::Model => model_id(raw.as_deref()),
-        Norm::Lane => lane(raw.as_deref()),
+    let (kept, fallback) = match a.norm {
+        Norm::Low(fallback) => (raw.as_deref().and_then(low_cardinality_kept), fallback),
+        Norm::Model => (raw.as_deref().and_then(model_id_kept), UNKNOWN),
+        Norm::Lane => (raw.as_deref().and_then(lane_kept), UNKNOWN),
     };
-    // Shared, so the per-event memo and each measurement clone it without copying.
-    Ok(Some(KeyValue::new(a.key, opentelemetry::StringValue::from(std::sync::Arc::<str>::from(value)))))
+    // A value kept whole (the usual case) is the event's string itself, not a copy.
+    let whole = raw.as_ref().map_or(0, String::len);
+    let part = kept.map(|k| (k.len() != whole).then(|| k.to_string()));
+    Ok(Some(match part {
+        None => Val::Static(fallback),
+        Some(Some(part)) => Val::Text(part),
+        Some(None) => Val::Text(raw.unwrap_or_default()),
+    }))
 }
 
-/// Attribute values already computed for this event: rules of one event share attribute
-/// groups (model.usage has ten rules over the same four usage attributes).
-type Memo = Vec<(*const Attr, Option<KeyValue>)>;
-
-fn memoized(ev: &Event, a: &Attr, memo: &mut Memo) -> Result<Option<KeyValue>, Malformed> {
-    let id = a as *const Attr;
-    if let Some((_, kv)) = memo.iter().find(|(p, _)| *p == id) {
-        return Ok(kv.clone());
-    }
-    let kv = attribute(ev, a)?;
-    memo.push((id, kv.clone()));
-    Ok(kv)
+/// An attribute read for this event: rules of one event share attribute groups (model.usage has
+/// ten rules over the same four usage attributes), and groups share fields under other keys.
+struct Read {
+    attr: &'static Attr,
+    /// Index into `Taken::values`; None for an omitted optional attribute.
+    val: Option<usize>,
+    hash: u64,
 }
 
-fn measurement(ev: &Event, r: &Rule, memo: &mut Memo) -> Result<Option<(f64, Vec<KeyValue>)>, Malformed> {
-    for f in r.required {
-        if ev.get(f).is_none() {
-            return Err(Malformed(format!("`{}` without `{f}`", r.event)));
-        }
+fn same_source(a: &Attr, b: &Attr) -> bool {
+    a.source == b.source && a.norm == b.norm && a.optional == b.optional
+}
+
+/// One measurement: the instrument, the value, and its attribute set (a range of `Taken::attrs`).
+struct Measure {
+    instrument: usize,
+    value: f64,
+    hash: u64,
+    attrs: Range<usize>,
+}
+
+/// One event's measurements, from `Recorder::take`: nothing is built per measurement until its
+/// set turns out to be new. Its buffers go back to the recorder for the next event.
+#[derive(Default)]
+pub struct Taken {
+    values: Vec<Val>,
+    /// Key and index into `values`, each measurement's set back to back.
+    attrs: Vec<(&'static str, usize)>,
+    measures: Vec<Measure>,
+    /// Scratch for `take`: the attributes and numbers read so far.
+    reads: Vec<Read>,
+    numbers: Vec<(&'static str, Option<f64>)>,
+}
+
+/// Each measurement as (instrument, value, attributes): what the equivalence tests compare.
+impl std::fmt::Debug for Taken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.measures.iter().map(|m| (m.instrument, m.value, self.key_values(m)))).finish()
     }
-    if !holds(ev, r.when)? {
-        return Ok(None);
+}
+
+impl Taken {
+    fn clear(&mut self) {
+        self.values.clear();
+        self.attrs.clear();
+        self.measures.clear();
+        self.reads.clear();
+        self.numbers.clear();
     }
-    let value = match r.value {
-        Value::One => Some(1.0),
-        Value::Field(p) => ev.num(p)?,
-        Value::NonZero(p) => ev.num(p)?.filter(|x| *x != 0.0),
-        Value::MsAsSeconds(p) => ev.num(p)?.map(|ms| ms / 1000.0),
-    };
-    let Some(value) = value else { return Ok(None) };
-    let mut attrs = Vec::with_capacity(8);
-    for a in r.attrs.iter().flat_map(|g| g.iter()) {
-        if let Some(kv) = memoized(ev, a, memo)? {
-            attrs.push(kv);
-        }
+
+    /// Whether `set` is this measurement's attribute set.
+    fn is(&self, m: &Measure, set: &[KeyValue]) -> bool {
+        let attrs = self.attrs.get(m.attrs.clone()).unwrap_or_default();
+        attrs.len() == set.len()
+            && attrs.iter().zip(set).all(|((k, v), kv)| kv.key.as_str() == *k && self.values.get(*v).is_some_and(|v| v.is(&kv.value)))
     }
-    Ok(Some((value, attrs)))
+
+    fn key_values(&self, m: &Measure) -> Vec<KeyValue> {
+        let attrs = self.attrs.get(m.attrs.clone()).unwrap_or_default();
+        attrs.iter().filter_map(|(k, v)| Some(KeyValue::new(*k, self.values.get(*v)?.value()))).collect()
+    }
+}
+
+/// The numeric value a rule reads; rules of one event often read the same field.
+fn number(ev: &Event, field: &'static str, read: &mut Vec<(&'static str, Option<f64>)>) -> Result<Option<f64>, Malformed> {
+    if let Some((_, v)) = read.iter().find(|(f, _)| *f == field) {
+        return Ok(*v);
+    }
+    let v = ev.num(field)?;
+    read.push((field, v));
+    Ok(v)
 }
 
 impl Recorder {
     pub fn new(meter: &Meter, prefix: &str) -> Self {
-        let mut rules: HashMap<&'static str, Vec<(&'static Rule, usize)>> = HashMap::new();
+        let mut rules: FxHashMap<&'static str, Vec<(&'static Rule, usize)>> = FxHashMap::default();
         for r in RULES {
             if let Some(i) = CATALOG.iter().position(|s| s.name == r.metric) {
                 rules.entry(r.event).or_default().push((r, i));
             }
         }
-        let series = CATALOG.iter().map(|_| Mutex::new(HashSet::default())).collect();
+        let series = Mutex::new(CATALOG.iter().map(|_| Series::default()).collect());
         let instruments = CATALOG.iter().map(|_| OnceLock::new()).collect();
-        Recorder { meter: meter.clone(), prefix: prefix.to_string(), instruments, rules, series, implausible: Arc::default() }
+        Recorder {
+            meter: meter.clone(),
+            prefix: prefix.to_string(),
+            instruments,
+            rules,
+            series,
+            spare: Mutex::default(),
+            implausible: Arc::default(),
+        }
     }
 
     fn instrument(&self, i: usize) -> Option<&Instrument> {
@@ -164,26 +315,6 @@ impl Recorder {
                 Kind::ObservedCounter => Instrument::Observed,
             }
         }))
-    }
-
-    /// The attribute set to record: as given while the instrument has room, else (for a set
-    /// it has not seen) with its identity-like values collapsed to `overflow`, so that the
-    /// enum-like ones keep their meaning and every value is still counted.
-    fn bounded(&self, instrument: usize, attrs: Vec<KeyValue>) -> Vec<KeyValue> {
-        let Some(Ok(mut seen)) = self.series.get(instrument).map(|m| m.lock()) else { return attrs };
-        let hash = set_hash(&attrs);
-        if seen.contains(&hash) {
-            return attrs;
-        }
-        if seen.len() < SERIES_CAP {
-            seen.insert(hash);
-            return attrs;
-        }
-        let collapsed: Vec<KeyValue> =
-            attrs.into_iter().map(|kv| if COLLAPSIBLE.contains(&kv.key.as_str()) { KeyValue::new(kv.key, OVERFLOW) } else { kv }).collect();
-        // Collapsed sets are few (enum values only); the SDK's limit still backs this up.
-        seen.insert(set_hash(&collapsed));
-        collapsed
     }
 
     /// The counter behind a catalog name, for measurements the plugin takes about itself.
@@ -220,41 +351,120 @@ impl Recorder {
     /// None for a type this version does not export, or one not trusted enough to count.
     pub fn take(&self, ev: &Event, trust: Trust) -> Result<Option<Taken>, Malformed> {
         let Some(rules) = self.rules.get(ev.kind()) else { return Ok(None) };
-        let mut taken = Vec::with_capacity(rules.len());
-        let mut memo = Memo::new();
-        for (r, i) in rules {
-            if r.gate.admits(trust) {
-                if let Some((value, attrs)) = measurement(ev, r, &mut memo)? {
-                    taken.push((*i, value, attrs));
-                }
+        let mut taken = self.spare.lock().ok().and_then(|mut s| s.take()).unwrap_or_default();
+        match self.fill(&mut taken, ev, trust, rules) {
+            Ok(true) => Ok(Some(taken)),
+            other => {
+                self.give_back(taken);
+                other.map(|_| None)
             }
         }
-        if taken.is_empty() && rules.iter().all(|(r, _)| !r.gate.admits(trust)) {
-            return Ok(None);
+    }
+
+    fn give_back(&self, mut taken: Taken) {
+        taken.clear();
+        if let Ok(mut spare) = self.spare.lock() {
+            *spare = Some(taken);
         }
-        Ok(Some(Taken(taken)))
+    }
+
+    /// Reads `rules` into `taken`; false when no rule admits an event of this trust.
+    fn fill(&self, taken: &mut Taken, ev: &Event, trust: Trust, rules: &[(&'static Rule, usize)]) -> Result<bool, Malformed> {
+        for (r, i) in rules {
+            if !r.gate.admits(trust) {
+                continue;
+            }
+            for f in r.required {
+                if ev.get(f).is_none() {
+                    return Err(Malformed(format!("`{}` without `{f}`", r.event)));
+                }
+            }
+            if !holds(ev, r.when)? {
+                continue;
+            }
+            let value = match r.value {
+                Value::One => Some(1.0),
+                Value::Field(p) => number(ev, p, &mut taken.numbers)?,
+                Value::NonZero(p) => number(ev, p, &mut taken.numbers)?.filter(|x| *x != 0.0),
+                Value::MsAsSeconds(p) => number(ev, p, &mut taken.numbers)?.map(|ms| ms / 1000.0),
+            };
+            let Some(value) = value else { continue };
+            let start = taken.attrs.len();
+            let mut h = FxHasher::default();
+            for a in r.attrs.iter().flat_map(|g| g.iter()) {
+                let j = match taken.reads.iter().position(|x| std::ptr::eq(x.attr, a)) {
+                    Some(j) => j,
+                    None => {
+                        let val = match taken.reads.iter().find(|x| same_source(x.attr, a)) {
+                            Some(x) => x.val,
+                            None => attribute(ev, a)?.map(|v| {
+                                taken.values.push(v);
+                                taken.values.len() - 1
+                            }),
+                        };
+                        let hash = val.and_then(|v| taken.values.get(v)).map_or(0, |v| v.hash(a.key));
+                        taken.reads.push(Read { attr: a, val, hash });
+                        taken.reads.len() - 1
+                    }
+                };
+                if let Some((val, hash)) = taken.reads.get(j).and_then(|x| Some((x.val?, x.hash))) {
+                    taken.attrs.push((a.key, val));
+                    h.write_u64(hash);
+                }
+            }
+            taken.measures.push(Measure { instrument: *i, value, hash: h.finish(), attrs: start..taken.attrs.len() });
+        }
+        Ok(!taken.measures.is_empty() || rules.iter().any(|(r, _)| r.gate.admits(trust)))
     }
 
     pub fn apply(&self, taken: Taken) {
-        for (i, value, attrs) in taken.0 {
-            if !CATALOG.get(i).is_some_and(|spec| (0.0..=spec.bound).contains(&value)) {
+        // Nothing panics while it is held; a poisoned lock still holds consistent sets.
+        let mut series = self.series.lock().unwrap_or_else(PoisonError::into_inner);
+        for m in &taken.measures {
+            if !CATALOG.get(m.instrument).is_some_and(|spec| (0.0..=spec.bound).contains(&m.value)) {
                 // Only this value is lost: the event's other measurements still count.
                 self.implausible.fetch_add(1, Relaxed);
                 continue;
             }
-            let attrs = self.bounded(i, attrs);
-            match self.instrument(i) {
-                Some(Instrument::Counter(c)) => c.add(value, &attrs),
-                Some(Instrument::Histogram(h)) => h.record(value, &attrs),
-                Some(Instrument::Observed) | None => {}
+            let (Some(instrument), Some(s)) = (self.instrument(m.instrument), series.get_mut(m.instrument)) else { continue };
+            match s.bound.get(&m.hash) {
+                Some((set, bound)) if taken.is(m, set) => bound.record(m.value),
+                _ => first_sight(s, instrument, &taken, m),
             }
         }
+        drop(series);
+        self.give_back(taken);
     }
 }
 
-/// One event's measurements (instrument, value, attributes), from `Recorder::take`.
-#[derive(Debug)]
-pub struct Taken(Vec<(usize, f64, Vec<KeyValue>)>);
+/// A set this instrument has no handle for: recorded as given while the instrument has room,
+/// else (for a set it has not seen) with its identity-like values collapsed to `overflow`, so
+/// that the enum-like ones keep their meaning and every value is still counted. Bound for next
+/// time while the instrument holds fewer than `BOUND_SETS`.
+fn first_sight(s: &mut Series, instrument: &Instrument, taken: &Taken, m: &Measure) {
+    let attrs = taken.key_values(m);
+    let collapsed = if s.seen.contains(&m.hash) || s.seen.len() < SERIES_CAP {
+        s.seen.insert(m.hash);
+        None
+    } else {
+        let collapsed: Vec<KeyValue> = attrs
+            .iter()
+            .map(|kv| if COLLAPSIBLE.contains(&kv.key.as_str()) { KeyValue::new(kv.key.clone(), OVERFLOW) } else { kv.clone() })
+            .collect();
+        // Collapsed sets are few (enum values only); the SDK's limit still backs this up.
+        s.seen.insert(set_hash(collapsed.iter().map(kv_hash)));
+        Some(collapsed)
+    };
+    let recorded = collapsed.as_deref().unwrap_or(&attrs);
+    if s.bound.len() < BOUND_SETS && !s.bound.contains_key(&m.hash) {
+        if let Some(bound) = instrument.bind(recorded) {
+            bound.record(m.value);
+            s.bound.insert(m.hash, (attrs, bound));
+            return;
+        }
+    }
+    instrument.record(m.value, recorded);
+}
 
 #[cfg(test)]
 mod tests {
@@ -262,6 +472,7 @@ mod tests {
     use opentelemetry::metrics::MeterProvider;
     use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData, ResourceMetrics};
     use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
+    use std::collections::HashSet;
 
     fn run(events: &[&str], prefix: &str) -> Vec<ResourceMetrics> {
         let exporter = InMemoryMetricExporter::default();
@@ -324,6 +535,30 @@ mod tests {
         let types: HashSet<&str> = collapsed.iter().filter_map(|(_, a)| attr(a, "openclaw.token")).collect();
         assert_eq!(types, HashSet::from(["input", "output", "prompt", "total"]), "token types survive the collapse");
         assert!(collapsed.iter().all(|(_, a)| attr(a, "openclaw.channel") == Some(OVERFLOW)));
+    }
+
+    /// Bound handles keep their series across collections: under delta temporality a set exports
+    /// only what was recorded since the last export, and an idle set exports nothing.
+    #[test]
+    fn bound_sets_under_delta_temporality() {
+        use opentelemetry_sdk::metrics::{InMemoryMetricExporterBuilder, Temporality};
+        let exporter = InMemoryMetricExporterBuilder::new().with_temporality(Temporality::Delta).build();
+        let provider = SdkMeterProvider::builder().with_reader(PeriodicReader::builder(exporter.clone()).build()).build();
+        let recorder = Recorder::new(&provider.meter("openclaw"), "openclaw.");
+        let other = USAGE.replace("webchat", "telegram");
+        for j in [USAGE, USAGE, &other] {
+            assert_eq!(recorder.record_json(j, Trust::default()), Outcome::Recorded);
+        }
+        provider.force_flush().unwrap();
+        exporter.reset();
+        assert_eq!(recorder.record_json(USAGE, Trust::default()), Outcome::Recorded);
+        provider.force_flush().unwrap();
+        let rms = exporter.get_finished_metrics().unwrap();
+        let input: Vec<_> =
+            points(&rms, "openclaw.tokens").into_iter().filter(|(_, a)| attr(a, "openclaw.token") == Some("input")).collect();
+        assert_eq!(input.len(), 1, "{input:?}");
+        assert_eq!(input[0].0, 10.0);
+        assert_eq!(attr(&input[0].1, "openclaw.channel"), Some("webchat"));
     }
 
     #[test]

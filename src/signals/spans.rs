@@ -12,13 +12,12 @@ use crate::catalog::spans::{Ids, Kind, Msg, SpanAttr, SpanSpec, Src, Status, SPA
 use crate::catalog::{gen_ai_operation, holds};
 use crate::config::Sampling;
 use crate::event::{trace_ctx, Event, Malformed, TraceCtx, Trust, MAX_VALUE};
-use crate::policy::bounded_text;
-use crate::policy::{lane, low_cardinality, UNKNOWN};
+use crate::policy::{bounded_owned, bounded_text, lane_kept, low_cardinality, low_cardinality_kept, UNKNOWN};
 use crate::time::{from_unix_ms, plausible};
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceFlags, TraceId, TraceState};
 use opentelemetry::{InstrumentationScope, KeyValue};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -102,16 +101,47 @@ pub fn session_hash(salt: &str, key: &str) -> String {
 }
 
 /// `usage.promptTokens`, else the sum of the input parts that are present.
-fn prompt_tokens(ev: &Event) -> Result<Option<f64>, Malformed> {
-    if let Some(p) = ev.num("usage.promptTokens")? {
+fn prompt_tokens(ev: &Event, read: &mut Numbers) -> Result<Option<f64>, Malformed> {
+    if let Some(p) = number(ev, "usage.promptTokens", read)? {
         return Ok(Some(p));
     }
-    let parts = [ev.num("usage.input")?, ev.num("usage.cacheRead")?, ev.num("usage.cacheWrite")?];
+    let parts = [number(ev, "usage.input", read)?, number(ev, "usage.cacheRead", read)?, number(ev, "usage.cacheWrite", read)?];
     Ok(parts.iter().any(Option::is_some).then(|| parts.iter().flatten().sum()))
 }
 
 fn nonempty(v: Option<String>) -> Option<String> {
     v.filter(|s| !s.trim().is_empty())
+}
+
+/// What a policy keeps of `v` (`kept` is a slice of it) as a value: `v` itself when kept whole,
+/// so the usual value costs no second copy.
+fn kept_value(v: String, kept: fn(&str) -> Option<&str>, fallback: &'static str) -> opentelemetry::Value {
+    match kept(&v) {
+        Some(k) if k.len() == v.len() => v.into(),
+        Some(k) => k.to_string().into(),
+        None => fallback.into(),
+    }
+}
+
+/// A low-cardinality value: the event's text if the policy keeps it, else `fallback`.
+fn low_value(v: Option<String>, fallback: &'static str) -> opentelemetry::Value {
+    match v {
+        Some(v) => kept_value(v, low_cardinality_kept, fallback),
+        None => fallback.into(),
+    }
+}
+
+/// Numbers already read for this span: attributes often read one field twice (`usage.output`
+/// for the OpenClaw and the GenAI key, and again for the prompt total).
+type Numbers = Vec<(&'static str, Option<f64>)>;
+
+fn number(ev: &Event, field: &'static str, read: &mut Numbers) -> Result<Option<f64>, Malformed> {
+    if let Some((_, v)) = read.iter().find(|(f, _)| *f == field) {
+        return Ok(*v);
+    }
+    let v = ev.num(field)?;
+    read.push((field, v));
+    Ok(v)
 }
 
 impl Tracer {
@@ -125,31 +155,38 @@ impl Tracer {
         None
     }
 
-    fn attribute(&self, ev: &Event, a: &SpanAttr) -> Result<Option<KeyValue>, Malformed> {
+    fn attribute(&self, ev: &Event, a: &SpanAttr, read: &mut Numbers) -> Result<Option<KeyValue>, Malformed> {
         let key = a.key;
-        let text = |v: String| Some(KeyValue::new(key, v));
+        let text = |v: opentelemetry::Value| Some(KeyValue::new(key, v));
         let int = |v: f64| Some(KeyValue::new(key, v as i64));
         Ok(match a.src {
             Src::Const(v) => Some(KeyValue::new(key, v)),
-            Src::Low(f) => nonempty(ev.text(f)?).and_then(|v| text(low_cardinality(Some(&v), UNKNOWN))),
-            Src::LowOr(f, fallback) => text(low_cardinality(nonempty(ev.text(f)?).as_deref(), fallback)),
-            Src::Text(f) => nonempty(ev.text(f)?).and_then(|v| text(bounded_text(v.trim()))),
-            Src::TextOr(f, fallback) => text(nonempty(ev.text(f)?).map_or_else(|| fallback.to_string(), |v| bounded_text(v.trim()))),
-            Src::Int(f) => self.plausible(ev.num(f)?).and_then(int),
-            Src::IntOr0(f) => self.plausible(Some(ev.num(f)?.unwrap_or(0.0))).and_then(int),
-            Src::Positive(f) => self.plausible(ev.num(f)?).filter(|v| *v > 0.0).and_then(int),
-            Src::Num(f) => self.plausible(ev.num(f)?).map(|v| KeyValue::new(key, v)),
+            Src::Low(f) => nonempty(ev.text(f)?).and_then(|v| text(kept_value(v, low_cardinality_kept, UNKNOWN))),
+            Src::LowOr(f, fallback) => text(low_value(nonempty(ev.text(f)?), fallback)),
+            Src::Text(f) => nonempty(ev.text(f)?).and_then(|v| text(bounded_owned(v).into())),
+            Src::TextOr(f, fallback) => text(nonempty(ev.text(f)?).map_or_else(|| fallback.into(), |v| bounded_owned(v).into())),
+            Src::Int(f) => self.plausible(number(ev, f, read)?).and_then(int),
+            Src::IntOr0(f) => self.plausible(Some(number(ev, f, read)?.unwrap_or(0.0))).and_then(int),
+            Src::Positive(f) => self.plausible(number(ev, f, read)?).filter(|v| *v > 0.0).and_then(int),
+            Src::Num(f) => self.plausible(number(ev, f, read)?).map(|v| KeyValue::new(key, v)),
             Src::Bool(f) => ev.flag(f)?.map(|b| KeyValue::new(key, b)),
             Src::TrueOnly(f) => ev.flag(f)?.filter(|b| *b).map(|b| KeyValue::new(key, b)),
             Src::GenAiOperation => Some(KeyValue::new(key, gen_ai_operation(ev)?)),
-            Src::GenAiProvider(f) => {
-                let k = if self.latest_gen_ai { "gen_ai.provider.name" } else { "gen_ai.system" };
-                Some(KeyValue::new(k, low_cardinality(nonempty(ev.text(f)?).as_deref(), UNKNOWN)))
+            Src::GenAiProvider(f) => Some(KeyValue::new(self.gen_ai_provider_key(), low_value(nonempty(ev.text(f)?), UNKNOWN))),
+            Src::PromptTokens(positive_only) => {
+                self.plausible(prompt_tokens(ev, read)?).filter(|v| !positive_only || *v > 0.0).and_then(int)
             }
-            Src::PromptTokens(positive_only) => self.plausible(prompt_tokens(ev)?).filter(|v| !positive_only || *v > 0.0).and_then(int),
-            Src::Joined(f) => text(low_cardinality(ev.strings(f)?.map(|v| v.join(":")).as_deref(), UNKNOWN)),
-            Src::Lane(f) => nonempty(ev.text(f)?).and_then(|v| text(lane(Some(&v)))),
+            Src::Joined(f) => text(low_value(ev.strings(f)?.map(|v| v.join(":")), UNKNOWN)),
+            Src::Lane(f) => nonempty(ev.text(f)?).and_then(|v| text(kept_value(v, lane_kept, UNKNOWN))),
         })
+    }
+
+    fn gen_ai_provider_key(&self) -> &'static str {
+        if self.latest_gen_ai {
+            "gen_ai.provider.name"
+        } else {
+            "gen_ai.system"
+        }
     }
 
     fn message(&self, ev: &Event, msg: Msg) -> Result<String, Malformed> {
@@ -170,8 +207,17 @@ pub struct Decision {
     pub sampled_out: usize,
 }
 
+/// A span rule with what `build` needs to know of its attributes ahead of time.
+struct Planned {
+    spec: &'static SpanSpec,
+    /// How many attributes it can have at most.
+    attrs: usize,
+    /// Whether two of its attributes share a key (then a later one replaces an earlier one).
+    repeats: bool,
+}
+
 pub struct Tracer {
-    specs: HashMap<&'static str, Vec<&'static SpanSpec>>,
+    specs: rustc_hash::FxHashMap<&'static str, Vec<Planned>>,
     sampling: Sampling,
     salt: Option<String>,
     scope: InstrumentationScope,
@@ -188,9 +234,20 @@ pub struct Tracer {
 
 impl Tracer {
     pub fn new(sampling: Sampling, salt: Option<String>, latest_gen_ai: bool) -> Self {
-        let mut specs: HashMap<&'static str, Vec<&'static SpanSpec>> = HashMap::new();
+        let mut specs: rustc_hash::FxHashMap<&'static str, Vec<Planned>> = Default::default();
         for s in SPANS {
-            specs.entry(s.event).or_default().push(s);
+            let keys: Vec<&str> = s
+                .attrs
+                .iter()
+                .flat_map(|g| g.iter())
+                .map(|a| match a.src {
+                    Src::GenAiProvider(_) if latest_gen_ai => "gen_ai.provider.name",
+                    Src::GenAiProvider(_) => "gen_ai.system",
+                    _ => a.key,
+                })
+                .collect();
+            let repeats = keys.iter().enumerate().any(|(i, k)| keys.get(..i).is_some_and(|before| before.contains(k)));
+            specs.entry(s.event).or_default().push(Planned { spec: s, attrs: keys.len(), repeats });
         }
         Tracer {
             specs,
@@ -234,11 +291,12 @@ impl Tracer {
         let mut out = Vec::new();
         let mut decision = Decision::default();
         let Some(specs) = self.specs.get(ev.kind()) else { return Ok((out, decision)) };
-        for spec in specs {
+        for planned in specs {
+            let spec = planned.spec;
             if !spec.gate.admits(trust) || !holds(ev, spec.when)? {
                 continue;
             }
-            match self.build(ev, trust, spec)? {
+            match self.build(ev, trust, planned)? {
                 Built::Span(span) => {
                     decision.built += 1;
                     out.push(*span);
@@ -257,7 +315,8 @@ impl Tracer {
 
     /// The span, unless the sampler leaves it out (then nothing else is computed) or its times
     /// are implausible.
-    fn build(&self, ev: &Event, trust: Trust, spec: &SpanSpec) -> Result<Built, Malformed> {
+    fn build(&self, ev: &Event, trust: Trust, planned: &Planned) -> Result<Built, Malformed> {
+        let spec = planned.spec;
         let cx = trace_ctx(ev, trust);
         let (trace_id, span_id, parent) = match (cx, spec.ids) {
             (None, _) => (TraceId::from(random_u128().max(1)), new_span_id(), None),
@@ -282,11 +341,14 @@ impl Tracer {
         }
         let end_time = from_unix_ms(end_ms);
         let start_time = from_unix_ms(start_ms);
-        let mut attributes = Vec::with_capacity(spec.attrs.len() + 1);
+        let mut numbers = Numbers::new();
+        let mut attributes = Vec::with_capacity(planned.attrs + 1);
         for a in spec.attrs.iter().flat_map(|g| g.iter()) {
-            if let Some(kv) = self.attribute(ev, a)? {
+            if let Some(kv) = self.attribute(ev, a, &mut numbers)? {
                 // A later group may refine a key an earlier one set (completion over start).
-                attributes.retain(|x: &KeyValue| x.key != kv.key);
+                if planned.repeats {
+                    attributes.retain(|x: &KeyValue| x.key != kv.key);
+                }
                 attributes.push(kv);
             }
         }
@@ -302,7 +364,7 @@ impl Tracer {
         };
         let mut events = SpanEvents::default();
         if let Some((name, attr)) = spec.span_event {
-            if let Some(kv) = self.attribute(ev, &attr)?.filter(|kv| kv.value.as_str() != UNKNOWN) {
+            if let Some(kv) = self.attribute(ev, &attr, &mut numbers)?.filter(|kv| kv.value.as_str() != UNKNOWN) {
                 events.events.push(opentelemetry::trace::Event::new(name, end_time, vec![kv], 0));
             }
         }

@@ -26,7 +26,7 @@
 //! its value, if it has one, as a varint when it is a whole number below 2^53 (text indexes,
 //! counts, times), else as 8 bytes. An event then queues in about 20 bytes.
 
-use super::{parse, parse_value, Event, Malformed, Trust};
+use super::{parse, parse_value, Event, Fields, Malformed, Trust};
 use serde_json::{Map, Number, Value};
 
 /// A projected key: a leaf (`whole`: the value travels as it is) or an object of projected keys.
@@ -321,11 +321,21 @@ impl Projection {
             }
             return Ok((trust, parse(c.text(val)?)));
         }
-        let mut fields = Map::new();
+        let mut fields = Fields::with_capacity_and_hasher(shape.fields.len() + 1, Default::default());
         fields.insert("type".into(), Value::String(shape.kind.clone()));
+        let mut bad = None;
+        for f in &shape.fields {
+            match c.field(f)? {
+                Read::Absent => {}
+                Read::Value(v) => {
+                    fields.insert(f.key.clone(), v);
+                }
+                Read::Bad(m) => bad = bad.or(Some(m)),
+            }
+        }
         Ok((
             trust,
-            match c.fields(&shape.fields, &mut fields)? {
+            match bad {
                 Some(m) => Err(m),
                 None => Ok(Event { fields }),
             },
@@ -443,7 +453,7 @@ mod tests {
         let mut out = Vec::new();
         let packed = pack(tags, vals);
         let batch = Batch { packed: &packed, texts: texts.to_vec() };
-        let read = projection().decode(&batch, |_, ev| out.push(ev.map(|e| Value::Object(e.fields))));
+        let read = projection().decode(&batch, |_, ev| out.push(ev.map(|e| e.to_value())));
         (read, out)
     }
 
@@ -510,7 +520,7 @@ mod tests {
     #[test]
     fn a_scalar_where_an_object_is_projected_travels_as_it_is() {
         let (_, evs) = decoded(&[HEADER, ABSENT, TEXT, ABSENT, ABSENT, ABSENT], &[0.0, 0.0, 0.0, 0.0, 0.0, 0.0], &["lots"]);
-        let ev = Event { fields: evs[0].as_ref().unwrap().as_object().unwrap().clone() };
+        let ev = Event::from_fields(evs[0].as_ref().unwrap().as_object().unwrap().clone()).unwrap();
         assert!(ev.num("usage.input").is_err(), "as with the JSON: a parent that is not an object is malformed");
     }
 
@@ -541,7 +551,7 @@ mod tests {
         let packed = cols.packed();
         let batch = Batch { packed: &packed, texts: split_texts(&joined, &lens).unwrap() };
         let mut got = Vec::new();
-        assert_eq!(p.decode(&batch, |t, e| got.push((t.bits(), e.map(|e| Value::Object(e.fields))))), 2);
+        assert_eq!(p.decode(&batch, |t, e| got.push((t.bits(), e.map(|e| e.to_value())))), 2);
         assert_eq!(got[0], (5, Ok(json!({"type":"model.usage","channel":"a😀b","usage":{"input":5},"tags":["t"]}))));
     }
 }

@@ -14,8 +14,12 @@ pub const TRACE_FIELDS: &[&str] = &["trace.traceId", "trace.spanId", "trace.pare
 pub const MAX_VALUE: f64 = 1e15;
 
 pub struct Event {
-    fields: Map<String, Value>,
+    /// Top-level fields hashed (Fx): every rule looks a field up, and a B-tree of twenty keys
+    /// cost about 1k instructions per lookup in compares.
+    fields: Fields,
 }
+
+type Fields = std::collections::HashMap<String, Value, std::hash::BuildHasherDefault<rustc_hash::FxHasher>>;
 
 /// Why an event was skipped, short and free of the event's content.
 #[derive(Debug, PartialEq)]
@@ -24,7 +28,7 @@ pub struct Malformed(pub String);
 pub fn parse(json: &str) -> Result<Event, Malformed> {
     match parse_value(json) {
         Ok(Value::Object(fields)) => match fields.get("type") {
-            Some(Value::String(_)) => Ok(Event { fields }),
+            Some(Value::String(_)) => Ok(Event { fields: fields.into_iter().collect() }),
             Some(_) => Err(Malformed("`type` is not a string".into())),
             None => Err(Malformed("no `type`".into())),
         },
@@ -145,7 +149,12 @@ impl Event {
     /// An event built in-process (e.g. from the gateway's file log); None without a string `type`.
     pub fn from_fields(fields: Map<String, Value>) -> Option<Self> {
         fields.get("type").and_then(Value::as_str)?;
-        Some(Event { fields })
+        Some(Event { fields: fields.into_iter().collect() })
+    }
+
+    /// The event as a JSON object again (tests, comparisons).
+    pub fn to_value(&self) -> Value {
+        Value::Object(self.fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
     }
 
     pub fn kind(&self) -> &str {

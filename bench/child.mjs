@@ -113,6 +113,7 @@ switch (opts.scenario) {
     }
     result.nsPerEvent = sizes;
     result.jsCpuNsPerEvent = cpu;
+    result.emitted = opts.warmup + opts.sizes.reduce((a, b) => a + b, 0);
     result.status = ourStatus();
     break;
   }

@@ -417,6 +417,17 @@ const fpShipped = footprint(path.join(PLUGINS, "official-shipped"));
 const fpDeps = footprint(path.join(PLUGINS, "official/node_modules"));
 const fpOfficial = { bytes: fpShipped.bytes + fpDeps.bytes, files: fpShipped.files + fpDeps.files, packages: fpDeps.packages - 1 + fpShipped.packages };
 const fpVals = (k, scale = 1) => ({ ours: [fpOurs[k] / scale], "official-metrics": [fpOfficial[k] / scale], official: [fpOfficial[k] / scale] });
+if (R.cost) {
+  row({
+    name: `Events accounted for in exported counters after the tight loops (${fmtNum(PLAN.cost.sizes.reduce((a, b) => a + b, 0), 0)} events, then stop())`,
+    unit: "%",
+    digits: 1,
+    values: byVariant(R.cost, (r) => (r.variant === "noop" || !r.emitted ? undefined : accounted(r) * 100)),
+    target: "100 %",
+    judge: ({ med }) => yes(med("ours") >= 99.95),
+  });
+  row({ name: "stop() after the tight loops", unit: "ms", values: byVariant(R.cost, (r) => r.stopMs), target: "≤ 100 ms", judge: ({ med }) => yes(med("ours") <= 100) });
+}
 row({ name: "Installed footprint", unit: "MB", digits: 1, values: fpVals("bytes", MB), target: "≤ 1/10", judge: ({ rm }) => yes(rm <= 0.1) });
 row({ name: "Installed files", digits: 0, values: fpVals("files") });
 row({ name: "Installed packages", digits: 0, values: fpVals("packages") });

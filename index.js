@@ -206,9 +206,25 @@ const HEADER = 7;
 // Slots per batch: the columns are allocated once per generation and reused.
 const BATCH_SLOTS = 1 << 16;
 
-/** A batch being written: slot columns, and its distinct texts each sent once. */
-function newBatch() {
-  return { tags: new Uint8Array(BATCH_SLOTS), vals: new Float64Array(BATCH_SLOTS), slot: 0, texts: [], ids: new Map(), chars: 0, records: 0, unknown: 0 };
+const BATCH = Symbol.for("openclaw-diagnostics-otel-rs.batch");
+
+/** Empties a batch for the next one; its columns are kept. */
+function resetBatch(b) {
+  b.slot = b.records = b.unknown = b.chars = 0;
+  b.texts = [];
+  b.ids.clear();
+  return b;
+}
+
+/**
+ * The batch being written: slot columns, and its distinct texts each sent once. One per process
+ * (one generation runs at a time, and the previous one has sent its last batch before the next
+ * starts), so reloads do not churn 576 kB of columns each: glibc then keeps such blocks on its
+ * heap, and RSS crept up over start/stop cycles.
+ */
+function sharedBatch() {
+  globalThis[BATCH] ??= { tags: new Uint8Array(BATCH_SLOTS), vals: new Float64Array(BATCH_SLOTS), slot: 0, texts: [], ids: new Map(), chars: 0, records: 0, unknown: 0, owner: null };
+  return resetBatch(globalThis[BATCH]);
 }
 
 /** The index of `s` among the batch's texts. */
@@ -434,12 +450,16 @@ async function startGeneration(ctx, host) {
   // of the event loop): only the fields it reads, written into reused typed arrays, with no
   // per-event serialization, allocation or native call.
   const encoders = compileProjection(generation.projection);
-  const batch = newBatch();
+  const batch = sharedBatch();
+  // The shared batch belongs to this generation until the next one starts: a late setImmediate
+  // or a stale listener of this one must not touch the next one's records.
+  const owner = {};
+  batch.owner = owner;
   let scheduled = false;
   const sendPending = () => {
     scheduled = false;
     const b = batch;
-    if (b.records === 0 && b.unknown === 0) return;
+    if (b.owner !== owner || (b.records === 0 && b.unknown === 0)) return;
     try {
       const lens = new Uint32Array(b.texts.length);
       for (let k = 0; k < lens.length; k++) lens[k] = b.texts[k].length;
@@ -447,11 +467,10 @@ async function startGeneration(ctx, host) {
     } catch {
       // runs from setImmediate too: nothing may escape into the gateway's event loop
     }
-    b.slot = b.records = b.unknown = b.chars = 0;
-    b.texts = [];
-    b.ids.clear();
+    resetBatch(b);
   };
   const listener = (evt, meta) => {
+    if (batch.owner !== owner) return;
     try {
       const type = typeof evt === "object" && evt !== null ? evt.type : undefined;
       const enc = encoders.get(type);

@@ -87,3 +87,47 @@ test("with logs on, log records cross whole", async () => {
     await g.shutdown(500);
   }
 });
+
+test("where code generation is disallowed, the walker writes the same slots as the generated encoders", async () => {
+  const { execFileSync } = await import("node:child_process");
+  const { fileURLToPath } = await import("node:url");
+  const g = new (await native()).NativeGeneration(
+    JSON.stringify({ enabled: true, otel: { enabled: true, endpoint: `http://127.0.0.1:${await closedPort()}`, traces: true } }),
+    {},
+    {},
+  );
+  const json = g.projection;
+  await g.shutdown(500);
+  const events = [
+    { type: "model.usage", provider: "openai", model: "gpt-5", channel: 7, usage: { input: 7, output: NaN, cacheRead: true }, costUsd: 0.25, trace: "not an object" },
+    { type: "message.processed", channel: "webchat", outcome: "error", error: { nested: [1, "x"] }, durationMs: 12, usage: [1, 2] },
+    { type: "session.state", state: "idle", prevState: null, sessionKey: "agent:main:main" },
+  ];
+  // Each event's slots and texts, written by the encoders index.js compiles in this process.
+  const script = `
+    const { compileProjection } = await import(${JSON.stringify(fileURLToPath(new URL("../index.js", import.meta.url)))});
+    const [json, events] = JSON.parse(process.argv[1]);
+    // JSON in argv has no NaN: put it back.
+    const events2 = events.map((e) => (e.type === "model.usage" ? { ...e, usage: { ...e.usage, output: NaN } } : e));
+    const enc = compileProjection(json);
+    const out = events2.map((e) => {
+      const b = { tags: new Uint8Array(256), vals: new Float64Array(256), slot: 0, texts: [], ids: new Map(), chars: 0 };
+      const x = enc.get(e.type);
+      x.encode(e, b, x.index * 8 + 1);
+      return { tags: [...b.tags.subarray(0, b.slot)], vals: [...b.vals.subarray(0, b.slot)].map(String), texts: b.texts };
+    });
+    let codegen = true;
+    try {
+      new Function("");
+    } catch {
+      codegen = false;
+    }
+    console.log(JSON.stringify({ codegen, out }));`;
+  const run = (flags) => JSON.parse(execFileSync(process.execPath, [...flags, "--input-type=module", "-e", script, JSON.stringify([json, events])], { encoding: "utf8" }));
+  const { codegen, out: generated } = run([]);
+  const walked = run(["--disallow-code-generation-from-strings"]);
+  assert.equal(codegen, true);
+  assert.equal(walked.codegen, false, "the flag leaves index.js its walker");
+  assert.deepEqual(walked.out, generated);
+  assert.ok(generated.every((r) => r.tags[0] === 7 && r.tags.length >= 3), `each record has a header and its slots: ${JSON.stringify(generated)}`);
+});

@@ -274,21 +274,22 @@ pub fn trace_ctx(ev: &Event, trust: Trust) -> Option<TraceCtx> {
     }
     // One lookup of the trace object; this runs for every span.
     let trace = ev.get("trace")?.as_object()?;
-    let text = |k: &str| trace.get(k).and_then(|v| v.as_str().map(str::to_ascii_lowercase));
-    let trace_id = TraceId::from_bytes(hex_id::<16>(&text("traceId")?)?);
+    // Hex digits of either case parse alike: nothing here needs a lower-cased copy.
+    let text = |k: &str| trace.get(k).and_then(Value::as_str);
+    let trace_id = TraceId::from_bytes(hex_id::<16>(text("traceId")?)?);
     let span = |k: &str| -> Result<Option<SpanId>, ()> {
         match text(k) {
             None => Ok(None),
-            Some(v) => hex_id::<8>(&v).map(|b| Some(SpanId::from_bytes(b))).ok_or(()),
+            Some(v) => hex_id::<8>(v).map(|b| Some(SpanId::from_bytes(b))).ok_or(()),
         }
     };
     let span_id = span("spanId").ok()?;
     let parent_span_id = span("parentSpanId").ok()?;
     let sampled = match text("traceFlags") {
         None => None,
-        Some(f) => Some(u8::from_str_radix(&f, 16).ok().filter(|_| f.len() == 2)? & 1 == 1),
+        Some(f) => Some(u8::from_str_radix(f, 16).ok().filter(|_| f.len() == 2)? & 1 == 1),
     };
-    let parent_remote = text("parentSpanIdSource").as_deref() == Some("remote");
+    let parent_remote = text("parentSpanIdSource").is_some_and(|s| s.eq_ignore_ascii_case("remote"));
     Some(TraceCtx { trace_id, span_id, parent_span_id, sampled, parent_remote })
 }
 

@@ -45,6 +45,7 @@ const NEEDS_EXEC_OF_SELF = [
   { file: "traces-logs.test.mjs", test: "logsExporter stdout" },
   { file: "faults.test.mjs", test: "the secret scan" },
   { file: "lifecycle.test.mjs", test: "1,000 start/stop cycles" },
+  { file: "handoff.test.mjs", test: "where code generation is disallowed" },
 ];
 
 const MSVC_REASON =

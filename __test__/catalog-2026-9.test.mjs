@@ -175,6 +175,8 @@ describe("2026.9 catalog, one event type at a time", () => {
       await receiver.sync();
       assert.equal(host.plugin.status().recorded, 1, "recorded, not malformed or ignored");
       await service.stop();
+      // The stop's final export too, so that none of it lands in the next case's requests.
+      await receiver.sync();
       const metrics = metricsOf(receiver.requests.slice(seen));
       const spans = spansOf(receiver.requests.slice(seen));
       const want = SPANS[label];
@@ -214,6 +216,7 @@ describe("2026.9 catalog, one event type at a time", () => {
     await receiver.sync();
     const st = host.plugin.status();
     await service.stop();
+    await receiver.sync();
     assert.equal(st.ignored, UNTRUSTED_IGNORED.length);
     assert.equal(st.recorded, 0);
     // Only the plugin's own exporter lifecycle may be exported, nothing from those events.

@@ -22,7 +22,7 @@ const PROMPT_FIELDS: &[&str] = &["usage.promptTokens", "usage.input", "usage.cac
 /// `Msg::DetectorAction`.
 const DETECTOR_FIELDS: &[&str] = &["detector", "action"];
 
-pub fn when_fields(w: When, out: &mut BTreeSet<&'static str>) {
+fn when_fields(w: When, out: &mut BTreeSet<&'static str>) {
     match w {
         When::Always => {}
         When::Is(f, _) | When::IsNot(f, _) => {

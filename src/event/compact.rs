@@ -235,10 +235,14 @@ impl Cursor<'_, '_> {
             },
             OBJECT if !f.whole => {
                 let mut map = Map::new();
-                return Ok(match self.fields(&f.children, &mut map)? {
-                    Some(m) => Read::Bad(m),
-                    None => Read::Value(Value::Object(map)),
-                });
+                return Ok(
+                    match self.fields(&f.children, |k, v| {
+                        map.insert(k, v);
+                    })? {
+                        Some(m) => Read::Bad(m),
+                        None => Read::Value(Value::Object(map)),
+                    },
+                );
             }
             _ => return Err(OutOfStep),
         };
@@ -246,15 +250,14 @@ impl Cursor<'_, '_> {
         Ok(read)
     }
 
-    /// Reads `fields` into `map`; the first undecodable value, if any (the rest is still read).
-    fn fields(&mut self, fields: &[Field], map: &mut Map<String, Value>) -> Result<Option<Malformed>, OutOfStep> {
+    /// Reads `fields`, handing each present one to `put`; the first undecodable value, if any
+    /// (the rest is still read).
+    fn fields(&mut self, fields: &[Field], mut put: impl FnMut(String, Value)) -> Result<Option<Malformed>, OutOfStep> {
         let mut bad = None;
         for f in fields {
             match self.field(f)? {
                 Read::Absent => {}
-                Read::Value(v) => {
-                    map.insert(f.key.clone(), v);
-                }
+                Read::Value(v) => put(f.key.clone(), v),
                 Read::Bad(m) => bad = bad.or(Some(m)),
             }
         }
@@ -323,16 +326,9 @@ impl Projection {
         }
         let mut fields = Fields::with_capacity_and_hasher(shape.fields.len() + 1, Default::default());
         fields.insert("type".into(), Value::String(shape.kind.clone()));
-        let mut bad = None;
-        for f in &shape.fields {
-            match c.field(f)? {
-                Read::Absent => {}
-                Read::Value(v) => {
-                    fields.insert(f.key.clone(), v);
-                }
-                Read::Bad(m) => bad = bad.or(Some(m)),
-            }
-        }
+        let bad = c.fields(&shape.fields, |k, v| {
+            fields.insert(k, v);
+        })?;
         Ok((
             trust,
             match bad {

@@ -1,7 +1,7 @@
 //! Every `#[napi]` item, and nothing else: JS values in, one core call, plain values out.
 //! Nothing here throws into the host or panics across the boundary.
 
-use crate::config::{self, Level, Outcome};
+use crate::config::{self, Level, Outcome, PrometheusSettings};
 use crate::event::Trust;
 use crate::generation::status::{SignalSnapshot, Snapshot};
 use crate::generation::{Generation, HostInfo};
@@ -158,6 +158,11 @@ pub struct HostInput {
     pub subscription: Option<String>,
     /// Set on hosts whose logs are read from the gateway's file log.
     pub file_log: Option<FileLogInput>,
+    /// The plugin entry's own `config` as JSON (`plugins.entries["diagnostics-otel"].config`):
+    /// user data like the diagnostics block, made plain by index.js.
+    pub plugin_config: Option<String>,
+    /// index.js registered the Prometheus route on the gateway (OpenClaw 2026.9+).
+    pub prometheus_route: Option<bool>,
 }
 
 #[napi(object)]
@@ -178,14 +183,20 @@ impl From<HostInput> for HostInfo {
                 file: non_empty(f.file).map(Into::into),
                 dirs: f.dirs.unwrap_or_default().into_iter().map(Into::into).collect(),
             }),
+            prometheus_route: h.prometheus_route.unwrap_or(false),
         }
     }
 }
 
 /// Build a generation from the host's `diagnostics` block; never fails, `running` tells.
-fn open(diagnostics_json: &str, env: &config::Env, host: HostInput) -> Generation {
+fn open(diagnostics_json: &str, env: &config::Env, host: HostInput) -> (Generation, Option<PrometheusSettings>) {
     let diagnostics: serde_json::Value = serde_json::from_str(diagnostics_json).unwrap_or_default();
-    let resolved = config::resolve(&diagnostics, env);
+    let plugin: serde_json::Value = host.plugin_config.as_deref().and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default();
+    let resolved = config::resolve_with(&diagnostics, &plugin, env);
+    let prometheus = match &resolved.outcome {
+        Outcome::Enabled(s) => s.prometheus.clone(),
+        Outcome::Disabled { .. } => None,
+    };
     let generation = match resolved.outcome {
         Outcome::Disabled { level, reason } => {
             let g = Generation::inert(reason.clone());
@@ -203,13 +214,36 @@ fn open(diagnostics_json: &str, env: &config::Env, host: HostInput) -> Generatio
     for w in resolved.warnings {
         generation.shared.reporter.logs.push(Level::Warn, w);
     }
-    generation
+    let serves = generation.is_running() && generation.prometheus.is_some();
+    (generation, prometheus.filter(|_| serves))
 }
 
 /// One exporter generation. Create it in `start()`, drop it after `shutdown()`.
 #[napi]
 pub struct NativeGeneration {
     inner: Arc<Generation>,
+    prometheus: Option<PrometheusSettings>,
+}
+
+/// Where index.js serves the Prometheus scrape; the token stays in JS memory, never printed.
+#[napi(object)]
+pub struct PrometheusPlan {
+    /// Serve on the gateway's route (`routePath`) where the host has plugin HTTP routes.
+    pub route: bool,
+    pub route_path: String,
+    /// The standalone listener, when configured.
+    pub listen_host: Option<String>,
+    pub listen_port: Option<u32>,
+    pub listen_path: String,
+    pub bearer_token: Option<String>,
+    pub content_type: String,
+}
+
+#[napi(object)]
+pub struct Scrape {
+    pub ok: bool,
+    pub body: Option<String>,
+    pub error: Option<String>,
 }
 
 #[napi]
@@ -221,7 +255,40 @@ impl NativeGeneration {
     /// rejection the service's start() catches and logs.
     #[napi(constructor)]
     pub fn new(diagnostics_json: String, env: BTreeMap<String, String>, host: HostInput) -> Self {
-        NativeGeneration { inner: Arc::new(open(&diagnostics_json, &env, host)) }
+        let (generation, prometheus) = open(&diagnostics_json, &env, host);
+        NativeGeneration { inner: Arc::new(generation), prometheus }
+    }
+
+    /// Where to serve Prometheus scrapes; undefined when the exposition is off or not running.
+    #[napi(getter)]
+    pub fn prometheus(&self) -> Option<PrometheusPlan> {
+        self.prometheus.as_ref().map(|p| PrometheusPlan {
+            route: p.route,
+            route_path: config::prometheus::ROUTE_PATH.to_string(),
+            listen_host: p.listen.as_ref().map(|l| l.host.clone()),
+            listen_port: p.listen.as_ref().map(|l| u32::from(l.port)),
+            listen_path: config::prometheus::LISTENER_PATH.to_string(),
+            bearer_token: p.listen.as_ref().and_then(|l| l.bearer_token.clone()),
+            content_type: crate::export::prometheus::CONTENT_TYPE.to_string(),
+        })
+    }
+
+    /// One scrape's body, read and encoded off the JS thread.
+    #[napi(ts_return_type = "Promise<Scrape>")]
+    pub fn prometheus_text<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
+        let g = self.inner.clone();
+        let (deferred, promise) = env.create_deferred()?;
+        let spawned = std::thread::Builder::new().name("otel-rs-scrape".into()).spawn(move || {
+            let scrape = match g.prometheus_text() {
+                Ok(body) => Scrape { ok: true, body: Some(body), error: None },
+                Err(e) => Scrape { ok: false, body: None, error: Some(printable(&e)) },
+            };
+            deferred.resolve(move |_| Ok(scrape));
+        });
+        match spawned {
+            Ok(_) => Ok(promise),
+            Err(e) => Err(Error::from_reason(format!("diagnostics-otel: could not start a thread: {e}"))),
+        }
     }
 
     #[napi(getter)]
@@ -316,4 +383,36 @@ fn settle_on_thread<'env>(
         Ok(_) => Ok(promise),
         Err(e) => Err(Error::from_reason(format!("diagnostics-otel: could not start a thread: {e}"))),
     }
+}
+
+#[napi(object)]
+pub struct PrometheusName {
+    pub otlp: String,
+    pub prometheus: String,
+    /// `counter`, `gauge` or `histogram`.
+    pub kind: String,
+    pub unit: String,
+    pub labels: Vec<String>,
+}
+
+/// Every catalog metric's OTLP name and its Prometheus name (as Prometheus' OTLP receiver and
+/// our scrape name it), with `metricNamePrefix` applied (default `openclaw.`).
+#[napi]
+pub fn prometheus_names(prefix: Option<String>) -> Vec<PrometheusName> {
+    use crate::catalog::prometheus::{catalog_names, PromKind};
+    catalog_names(prefix.as_deref().unwrap_or(config::DEFAULT_PREFIX))
+        .into_iter()
+        .map(|p| PrometheusName {
+            kind: match p.kind {
+                PromKind::Counter => "counter",
+                PromKind::Gauge => "gauge",
+                PromKind::Histogram => "histogram",
+            }
+            .to_string(),
+            otlp: p.otlp,
+            prometheus: p.prometheus,
+            unit: p.unit.to_string(),
+            labels: p.labels,
+        })
+        .collect()
 }

@@ -4,6 +4,7 @@
 
 pub mod metrics;
 pub mod projection;
+pub mod prometheus;
 pub mod spans;
 
 use crate::event::{Event, Malformed, Trust};

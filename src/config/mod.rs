@@ -15,10 +15,12 @@ const DEFAULT_HTTP_ENDPOINT: &str = "http://localhost:4318";
 const DEFAULT_GRPC_ENDPOINT: &str = "http://localhost:4317";
 
 mod endpoint;
+pub mod prometheus;
 mod read;
 
 use endpoint::*;
 pub use endpoint::{redact_url, url_from_base, Endpoint};
+pub use prometheus::PrometheusSettings;
 use read::{type_name, Ctx};
 
 pub type Env = BTreeMap<String, String>;
@@ -61,6 +63,8 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     pub traces: Option<TracesSettings>,
     pub logs: Option<LogsSettings>,
+    /// Scrapes of the metrics (the plugin's own config), alongside or instead of OTLP.
+    pub prometheus: Option<PrometheusSettings>,
 }
 
 /// Resolved even when metrics are off (`enabled` false, not None): its problems are warned
@@ -164,41 +168,39 @@ pub struct Resolved {
 
 /// Resolve everything. `diagnostics` is the host's `config.diagnostics` block (may be null).
 pub fn resolve(diagnostics: &Value, env: &Env) -> Resolved {
+    resolve_with(diagnostics, &Value::Null, env)
+}
+
+/// With the plugin's own config (`plugins.entries["diagnostics-otel"].config`, may be null),
+/// which holds the Prometheus exposition: it works with OTLP off (scrape only).
+pub fn resolve_with(diagnostics: &Value, plugin: &Value, env: &Env) -> Resolved {
     let empty = Map::new();
     let otel = diagnostics.get("otel").and_then(Value::as_object).unwrap_or(&empty);
     let mut cx = Ctx { otel, env, warnings: Vec::new() };
+    let prometheus = prometheus::resolve(plugin, &mut |w| cx.warn(w));
+    let otel_on = otel.get("enabled") == Some(&Value::Bool(true));
+    let disabled = |level, reason: &str, cx: Ctx| Resolved {
+        outcome: Outcome::Disabled { level, reason: format!("diagnostics-otel: not exporting: {reason}") },
+        warnings: cx.warnings,
+    };
 
-    if otel.get("enabled") != Some(&Value::Bool(true)) {
-        return Resolved {
-            outcome: Outcome::Disabled {
-                level: Level::Info,
-                reason: "diagnostics-otel: not exporting: diagnostics.otel.enabled is not true".into(),
-            },
-            warnings: cx.warnings,
-        };
+    if !otel_on && prometheus.is_none() {
+        return disabled(Level::Info, "diagnostics.otel.enabled is not true", cx);
     }
     if diagnostics.get("enabled") != Some(&Value::Bool(true)) {
-        return Resolved {
-            outcome: Outcome::Disabled {
-                level: Level::Warn,
-                reason: "diagnostics-otel: not exporting: diagnostics.otel.enabled is true but diagnostics.enabled is not, so OpenClaw emits no diagnostic events; set diagnostics.enabled: true".into(),
-            },
-            warnings: cx.warnings,
-        };
+        let what = if otel_on { "diagnostics.otel.enabled" } else { prometheus::WHERE_ENABLED };
+        let reason =
+            format!("{what} is true but diagnostics.enabled is not, so OpenClaw emits no diagnostic events; set diagnostics.enabled: true");
+        return disabled(Level::Warn, &reason, cx);
     }
     if sdk_disabled(&mut cx) {
-        return Resolved {
-            outcome: Outcome::Disabled {
-                level: Level::Warn,
-                reason: "diagnostics-otel: not exporting: OTEL_SDK_DISABLED=true in the gateway's environment".into(),
-            },
-            warnings: cx.warnings,
-        };
+        return disabled(Level::Warn, "OTEL_SDK_DISABLED=true in the gateway's environment", cx);
     }
 
-    let metrics_on = cx.cfg_bool("metrics", true);
-    let traces_on = cx.cfg_bool("traces", true);
-    let logs_on = cx.cfg_bool("logs", false);
+    // With OTLP off (the Prometheus exposition alone) no signal is pushed.
+    let metrics_on = cx.cfg_bool("metrics", true) && otel_on;
+    let traces_on = cx.cfg_bool("traces", true) && otel_on;
+    let logs_on = cx.cfg_bool("logs", false) && otel_on;
     let mut metrics_endpoint = resolve_endpoint(&mut cx, Signal::Metrics);
     let service_name = cx
         .cfg_str("serviceName")
@@ -223,15 +225,10 @@ pub fn resolve(diagnostics: &Value, env: &Env) -> Resolved {
         metrics: MetricsSettings { enabled: metrics_on, endpoint: metrics_endpoint, interval, name_prefix, temporality },
         traces,
         logs,
+        prometheus,
     };
-    if !metrics_on && settings.traces.is_none() && settings.logs.is_none() {
-        return Resolved {
-            outcome: Outcome::Disabled {
-                level: Level::Warn,
-                reason: "diagnostics-otel: not exporting: diagnostics.otel.metrics and .traces are false and .logs is not true; nothing to export".into(),
-            },
-            warnings: cx.warnings,
-        };
+    if !metrics_on && settings.traces.is_none() && settings.logs.is_none() && settings.prometheus.is_none() {
+        return disabled(Level::Warn, "diagnostics.otel.metrics and .traces are false and .logs is not true; nothing to export", cx);
     }
     let mut defaulted: Vec<String> = Vec::new();
     if settings.metrics.enabled && settings.metrics.endpoint.defaulted {

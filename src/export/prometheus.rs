@@ -276,9 +276,14 @@ impl Collector for Scrape {
             let help = f.help.replace(['\n', '\r'], " ");
             let mut metric = encoder.encode_descriptor(&f.name, &help, None, f.kind)?;
             for (labels, sample) in &f.series {
+                // An info's labels go in directly: as a family with no extra labels the encoder
+                // writes `{,` (prometheus-client 0.25).
+                if matches!(f.kind, MetricType::Info) {
+                    metric.encode_info(labels)?;
+                    continue;
+                }
                 let mut s = metric.encode_family(labels)?;
                 match (sample, &f.kind) {
-                    (Sample::Number(_), MetricType::Info) => s.encode_info(&Vec::<(String, String)>::new())?,
                     (Sample::Number(v), MetricType::Counter) => s.encode_counter::<NoLabelSet, _, f64>(v, None)?,
                     (Sample::Number(v), _) => s.encode_gauge(v)?,
                     (Sample::Histogram(sum, count, buckets), _) => s.encode_histogram::<NoLabelSet>(*sum, *count, buckets, None)?,
@@ -295,4 +300,95 @@ fn encode(families: Vec<Family>) -> Result<String, String> {
     let mut out = String::new();
     prometheus_client::encoding::text::encode(&mut out, &registry).map_err(|_| "could not encode the scrape".to_string())?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry::metrics::MeterProvider as _;
+    use opentelemetry::KeyValue;
+    use opentelemetry_sdk::metrics::SdkMeterProvider;
+
+    fn provider(max_series: usize) -> (SdkMeterProvider, Exposition) {
+        let (exposition, reader) = Exposition::new(max_series);
+        let resource = Resource::builder_empty()
+            .with_attributes([
+                KeyValue::new("service.name", "openclaw"),
+                KeyValue::new("service.instance.id", "i-1"),
+                KeyValue::new("host.arch", "x64"),
+            ])
+            .build();
+        (SdkMeterProvider::builder().with_resource(resource).with_reader(reader).build(), exposition)
+    }
+
+    fn lines(text: &str) -> Vec<&str> {
+        text.lines().collect()
+    }
+
+    #[test]
+    fn a_scrape_names_series_as_the_otlp_receiver_would() {
+        let (p, e) = provider(100);
+        let m = p.meter("openclaw");
+        let tokens = m.f64_counter("openclaw.tokens").with_unit("1").with_description("Token usage by type").build();
+        tokens.add(120.0, &[KeyValue::new("openclaw.token", "input"), KeyValue::new("openclaw.model", "gpt-5.4")]);
+        tokens.add(30.0, &[KeyValue::new("openclaw.token", "input"), KeyValue::new("openclaw.model", "gpt-5.4")]);
+        let run = m.f64_histogram("openclaw.run.duration_ms").with_unit("ms").with_boundaries(vec![10.0, 100.0]).build();
+        run.record(5.0, &[]);
+        run.record(50.0, &[]);
+        run.record(500.0, &[]);
+        let text = e.render().unwrap();
+        let l = lines(&text);
+        assert!(l.contains(&"# TYPE openclaw_tokens counter"), "{text}");
+        assert!(
+            l.contains(&r#"openclaw_tokens_total{instance="i-1",job="openclaw",openclaw_model="gpt-5.4",openclaw_token="input"} 150.0"#),
+            "{text}"
+        );
+        assert!(l.contains(&"# TYPE openclaw_run_duration_ms_milliseconds histogram"), "{text}");
+        assert!(l.contains(&r#"openclaw_run_duration_ms_milliseconds_bucket{le="10.0",instance="i-1",job="openclaw"} 1"#), "{text}");
+        assert!(l.contains(&r#"openclaw_run_duration_ms_milliseconds_bucket{le="100.0",instance="i-1",job="openclaw"} 2"#), "{text}");
+        assert!(l.contains(&r#"openclaw_run_duration_ms_milliseconds_bucket{le="+Inf",instance="i-1",job="openclaw"} 3"#), "{text}");
+        assert!(l.contains(&r#"openclaw_run_duration_ms_milliseconds_sum{instance="i-1",job="openclaw"} 555.0"#), "{text}");
+        assert!(l.contains(&r#"openclaw_run_duration_ms_milliseconds_count{instance="i-1",job="openclaw"} 3"#), "{text}");
+        assert!(l.contains(&r#"target_info{host_arch="x64",instance="i-1",job="openclaw"} 1"#), "{text}");
+        assert_eq!(l.last(), Some(&"# EOF"));
+        // Cumulative across scrapes.
+        tokens.add(1.0, &[KeyValue::new("openclaw.token", "input"), KeyValue::new("openclaw.model", "gpt-5.4")]);
+        assert!(e.render().unwrap().contains(r#"openclaw_token="input"} 151.0"#));
+    }
+
+    #[test]
+    fn label_values_are_escaped_and_colliding_keys_joined() {
+        let (p, e) = provider(100);
+        let c = p.meter("openclaw").f64_counter("x").build();
+        c.add(1.0, &[KeyValue::new("a.b", "one"), KeyValue::new("a_b", "two"), KeyValue::new("q", "say \"hi\"\n\\")]);
+        let text = e.render().unwrap();
+        assert!(text.contains(r#"x_total{a_b="one;two",instance="i-1",job="openclaw",q="say \"hi\"\n\\"} 1.0"#), "{text}");
+    }
+
+    #[test]
+    fn the_series_cap_keeps_the_first_series_and_counts_new_ones_once() {
+        let (p, e) = provider(2);
+        let c = p.meter("openclaw").f64_counter("openclaw.tokens").build();
+        for model in ["a", "b", "c", "d"] {
+            c.add(1.0, &[KeyValue::new("openclaw.model", model)]);
+        }
+        let first = e.render().unwrap();
+        assert_eq!(first.matches("openclaw_tokens_total{").count(), 2, "{first}");
+        assert_eq!(e.dropped.load(Relaxed), 2);
+        // The same series stay; refused ones are not counted again.
+        let again = e.render().unwrap();
+        let kept = |t: &str| t.lines().filter(|l| l.starts_with("openclaw_tokens_total{")).map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(kept(&first), kept(&again));
+        assert_eq!(e.dropped.load(Relaxed), 2);
+        // target_info is never capped.
+        assert!(again.contains("target_info{"));
+    }
+
+    #[test]
+    fn after_shutdown_a_scrape_is_an_error_not_a_panic() {
+        let (p, e) = provider(10);
+        p.shutdown().unwrap();
+        assert!(e.render().is_err());
+        assert!(e.render().is_err());
+    }
 }

@@ -204,7 +204,7 @@ pub(crate) fn describe(s: &Settings, host: &HostInfo, started: &[Signal]) -> Str
             at.push(format!("{} on the gateway's port (gateway auth)", crate::config::prometheus::ROUTE_PATH));
         }
         if let Some(l) = &p.listen {
-            at.push(format!("{}{}", l.url(), if l.bearer_token.is_some() { " (bearer token)" } else { "" }));
+            at.push(format!("{}{}", l.url(), if l.bearer_token.is_some() { " (token required)" } else { "" }));
         }
         let at = if at.is_empty() { "nowhere yet (see the warning)".to_string() } else { at.join(" and ") };
         parts.push(format!("metrics for Prometheus scrapes at {at}, at most {} series", p.max_series));

@@ -95,7 +95,7 @@ function baseConfig({ version, port, token, logFile, catalogRefresh = version !=
   };
 }
 
-function fullConfig({ version, mockBaseUrl, workspace, otel, catalogRefresh = version !== "2026.2.19" }) {
+function fullConfig({ version, mockBaseUrl, workspace, otel, pluginConfig, catalogRefresh = version !== "2026.2.19" }) {
   return {
     models: {
       mode: "merge",
@@ -113,7 +113,7 @@ function fullConfig({ version, mockBaseUrl, workspace, otel, catalogRefresh = ve
       ...(catalogRefresh ? { catalogRefresh: { enabled: false } } : {}),
     },
     agents: { defaults: { model: { primary: `${PROVIDER}/${MODEL_ID}` }, workspace } },
-    plugins: { entries: { [PLUGIN_ID]: { enabled: true } } },
+    plugins: { entries: { [PLUGIN_ID]: { enabled: true, ...(pluginConfig ? { config: pluginConfig } : {}) } } },
     diagnostics: { enabled: true, otel },
   };
 }
@@ -149,6 +149,8 @@ export async function startGateway({
   tarball,
   mockBaseUrl,
   otel,
+  // plugins.entries["diagnostics-otel"].config (the Prometheus exposition).
+  pluginConfig,
   install = version === "2026.2.19" ? "extensions-dir" : "cli",
   readyTimeoutMs = 240000,
   label = version,
@@ -234,7 +236,7 @@ export async function startGateway({
   }
   log(`[e2e] ${version}: plugin installed via ${installMethod}`);
   const current = JSON.parse(fs.readFileSync(configPath, "utf8"));
-  writeConfig(deepMerge(current, fullConfig({ version, mockBaseUrl, workspace, otel, catalogRefresh })));
+  writeConfig(deepMerge(current, fullConfig({ version, mockBaseUrl, workspace, otel, pluginConfig, catalogRefresh })));
 
   const t0 = Date.now();
   const { exitCode } = spawnDetached(node, [openclawEntry(version), "gateway", "run", "--port", String(port)], { env, cwd: dir, logFile: outFile });

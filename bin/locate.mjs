@@ -246,7 +246,13 @@ export async function findPlugin(config, stateDir, vars, openclaw) {
   add(pluginsUnder(path.join(stateDir, "extensions")), "global", "the state dir's extensions/");
   // Managed npm installs of 2026.9 (`plugins install <npm-spec>`), when no record was readable.
   const projects = path.join(stateDir, "npm", "projects");
-  for (const proj of exists(projects) ? fs.readdirSync(projects).sort() : []) {
+  let managed = [];
+  try {
+    managed = fs.readdirSync(projects).sort();
+  } catch {
+    // no managed npm installs
+  }
+  for (const proj of managed) {
     add(pluginsUnder(path.join(projects, proj, "node_modules")), "global", "a managed npm install (state dir npm/projects)");
     add(pluginsUnder(path.join(projects, proj, "node_modules", "@openclaw")), "global", "a managed npm install (state dir npm/projects)");
   }

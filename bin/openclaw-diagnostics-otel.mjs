@@ -61,7 +61,7 @@ function makeRedactor() {
     const t = v.trim();
     if (t.length >= 4) secrets.add(t);
     // "Bearer abc", "Basic abc": the credential alone may be printed elsewhere.
-    for (const part of t.split(/[\s,;=]+/)) if (part.length >= 6) secrets.add(part);
+    for (const part of t.split(/[\s,;=]+/)) if (part.length >= 6 && !/^(bearer|basic|token)$/i.test(part)) secrets.add(part);
     try {
       const d = decodeURIComponent(t);
       if (d !== t && d.length >= 4) secrets.add(d);

@@ -38,7 +38,8 @@ function publishedManifest(main) {
 function packStaged(out, manifest, files) {
   const stage = fs.mkdtempSync(path.join(os.tmpdir(), "diagnostics-otel-pack-"));
   try {
-    for (const f of files) if (fs.existsSync(path.join(ROOT, f))) fs.copyFileSync(path.join(ROOT, f), path.join(stage, f));
+    // cpSync: `files` also names folders (bin/).
+    for (const f of files) if (fs.existsSync(path.join(ROOT, f))) fs.cpSync(path.join(ROOT, f), path.join(stage, f), { recursive: true });
     fs.writeFileSync(path.join(stage, "package.json"), JSON.stringify(manifest, null, 2) + "\n");
     return npmPack(stage, out);
   } finally {
@@ -96,7 +97,7 @@ export function packBundle(out) {
   const tarball = packed.replace(/\.tgz$/, "-bundle.tgz");
   fs.renameSync(packed, tarball);
   const have = listing(tarball);
-  for (const f of ["package/index.js", "package/openclaw.plugin.json", ...binaries.map((b) => `package/${b}`)]) {
+  for (const f of ["package/index.js", "package/openclaw.plugin.json", "package/bin/openclaw-diagnostics-otel.mjs", ...binaries.map((b) => `package/${b}`)]) {
     if (!have.includes(f)) throw new Error(`${tarball} lacks ${f}`);
   }
   return tarball;

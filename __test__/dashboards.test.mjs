@@ -56,7 +56,8 @@ function analyze(expr) {
     selectors.push({ name: name ?? null, matchers: matchers(body) });
     return " ";
   });
-  e = e.replace(/\[[^\]]*\]/g, " ").replace(/"(?:[^"\\]|\\.)*"/g, " ");
+  // Ranges, strings and an offset's duration (`offset $__range`, `offset 1d`) name no series.
+  e = e.replace(/\[[^\]]*\]/g, " ").replace(/"(?:[^"\\]|\\.)*"/g, " ").replace(/\boffset\s+\$?[a-zA-Z0-9_]+/g, " ");
   for (const m of e.matchAll(/(?<![a-zA-Z0-9_.])([a-zA-Z_:][a-zA-Z0-9_:]*)(\s*\()?/g)) {
     if (m[2] || KEYWORDS.has(m[1])) continue; // a function call, or a keyword
     selectors.push({ name: m[1], matchers: [] });

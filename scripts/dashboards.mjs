@@ -90,7 +90,14 @@ function scrapeSel(metric) {
 
 const RI = "$__rate_interval";
 const rate = (s) => `rate(${s}[${RI}])`;
-const incRange = (s) => `increase(${s}[$__range])`;
+/**
+ * What a counter grew by within `w`. increase() alone misses a series born inside the window
+ * (its first sample is already the first event's value, say a turn's 2,820 tokens), and a
+ * gateway's series are born at its first event and again at each restart (a new instance). A
+ * series that did not exist `w` ago counts with its whole value, as the alerts do.
+ */
+const grown = (s, w) => `((${s} unless ${s} offset ${w}) or increase(${s}[${w}]))`;
+const incRange = (s) => grown(s, "$__range");
 /** histogram_quantile over a histogram's _bucket series, grouped by `by` (le added). */
 const quantile = (q, bucketSel, by = []) => `histogram_quantile(${q}, sum by (${["le", ...by].join(", ")}) (${rate(bucketSel)}))`;
 /** The mean of a histogram's observations in the interval: rate(_sum) / rate(_count). */
@@ -164,7 +171,7 @@ const overview = {
     ts("Cost per hour by model", "currencyUSD", [q(`sum by (openclaw_provider, openclaw_model) (${rate(sel(COST))}) * 3600`, PM)], { w: 8, stack: true }),
     ts("Cost per hour by provider", "currencyUSD", [q(`sum by (openclaw_provider) (${rate(sel(COST))}) * 3600`, "{{openclaw_provider}}")], { w: 8, stack: true }),
     ts("Cost per hour by agent", "currencyUSD", [q(`sum by (openclaw_agent) (${rate(sel(COST))}) * 3600`, "{{openclaw_agent}}")], { w: 8, stack: true }),
-    ts("Cost per day by model", "currencyUSD", [q(`sum by (openclaw_provider, openclaw_model) (increase(${sel(COST)}[1d]))`, PM)], {
+    ts("Cost per day by model", "currencyUSD", [q(`sum by (openclaw_provider, openclaw_model) (${grown(sel(COST), "1d")})`, PM)], {
       stack: true,
       bars: true,
       interval: "1d",

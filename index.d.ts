@@ -22,7 +22,31 @@ export interface Service {
 
 export interface PluginApi {
   runtime?: { version?: string };
+  /** The runtime config: `plugins.entries["diagnostics-otel"].config.prometheus` is read from it. */
+  config?: Record<string, unknown>;
+  pluginConfig?: PluginConfig;
   registerService(service: Service): void;
+  /** OpenClaw 2026.9+: the Prometheus route is registered when the exposition is enabled. */
+  registerHttpRoute?(route: {
+    path: string;
+    auth: "gateway" | "plugin";
+    match?: "exact" | "prefix";
+    gatewayRuntimeScopeSurface?: "write-default" | "trusted-operator";
+    handler: (req: unknown, res: unknown) => Promise<boolean | void> | boolean | void;
+  }): void;
+}
+
+/** `plugins.entries["diagnostics-otel"].config` (docs/prometheus.md). */
+export interface PluginConfig {
+  prometheus?: {
+    enabled?: boolean;
+    route?: boolean;
+    port?: number;
+    host?: string;
+    bearerToken?: string;
+    bearerTokenFile?: string;
+    maxSeries?: number;
+  };
 }
 
 export interface Settled {

@@ -153,6 +153,43 @@ function hostVersion(api) {
   return undefined;
 }
 
+// Semantic-convention values for Node's process.arch and process.platform.
+const HOST_ARCH = { x64: "amd64", arm64: "arm64", ia32: "x86", arm: "arm32", ppc64: "ppc64", s390x: "s390x" };
+const OS_TYPE = { win32: "windows", darwin: "darwin", linux: "linux", freebsd: "freebsd", openbsd: "openbsd", netbsd: "netbsd", sunos: "solaris", aix: "aix" };
+let facts;
+
+/**
+ * Machine and process facts for the resource, read once per process. The addon keeps only what
+ * OTEL_NODE_RESOURCE_DETECTORS allows: by default no command line, arguments, owner or machine id.
+ */
+function hostFacts() {
+  const text = (fn) => {
+    try {
+      const v = fn();
+      return typeof v === "string" && v.trim() ? v.trim() : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  facts ??= {
+    hostName: text(() => os.hostname()),
+    hostArch: HOST_ARCH[process.arch] ?? process.arch,
+    hostId: text(() => fs.readFileSync("/etc/machine-id", "utf8")) ?? text(() => fs.readFileSync("/var/lib/dbus/machine-id", "utf8")),
+    osType: OS_TYPE[process.platform] ?? process.platform,
+    osVersion: text(() => os.release()),
+    pid: process.pid,
+    runtimeName: "nodejs",
+    runtimeVersion: process.versions.node,
+    runtimeDescription: "Node.js",
+    command: text(() => process.argv[1]),
+    commandArgs: process.argv.filter((a) => typeof a === "string"),
+    executableName: text(() => process.title),
+    executablePath: text(() => process.execPath),
+    owner: text(() => os.userInfo().username),
+  };
+  return facts;
+}
+
 function otelEnv() {
   const out = {};
   for (const [k, v] of Object.entries(process.env)) {
@@ -519,6 +556,7 @@ async function startGeneration(ctx, host) {
     fileLog: fileLogSource(ctx, subscription),
     pluginConfig: JSON.stringify(pluginConfig ?? null),
     prometheusRoute: routeRegistered,
+    facts: hostFacts(),
   });
   const drainLogs = () => {
     for (const line of generation.takeLogs()) logTo(logger, line.level, line.message);

@@ -4,7 +4,7 @@
 use crate::config::{self, Level, Outcome, PrometheusSettings};
 use crate::event::Trust;
 use crate::generation::status::{SignalSnapshot, Snapshot};
-use crate::generation::{Generation, HostInfo};
+use crate::generation::{Generation, HostFacts, HostInfo};
 use crate::policy::printable;
 use crate::signals::filelog::FileLogSource;
 use napi::bindgen_prelude::*;
@@ -163,6 +163,28 @@ pub struct HostInput {
     pub plugin_config: Option<String>,
     /// index.js registered the Prometheus route on the gateway (OpenClaw 2026.9+).
     pub prometheus_route: Option<bool>,
+    /// Machine and process facts for the resource detectors.
+    pub facts: Option<FactsInput>,
+}
+
+/// As Node's `os` and `process` report them; the addon picks what OTEL_NODE_RESOURCE_DETECTORS
+/// allows (by default no command line, arguments or owner).
+#[napi(object)]
+pub struct FactsInput {
+    pub host_name: Option<String>,
+    pub host_arch: Option<String>,
+    pub host_id: Option<String>,
+    pub os_type: Option<String>,
+    pub os_version: Option<String>,
+    pub pid: Option<i64>,
+    pub runtime_name: Option<String>,
+    pub runtime_version: Option<String>,
+    pub runtime_description: Option<String>,
+    pub command: Option<String>,
+    pub command_args: Option<Vec<String>>,
+    pub executable_name: Option<String>,
+    pub executable_path: Option<String>,
+    pub owner: Option<String>,
 }
 
 #[napi(object)]
@@ -184,6 +206,28 @@ impl From<HostInput> for HostInfo {
                 dirs: f.dirs.unwrap_or_default().into_iter().map(Into::into).collect(),
             }),
             prometheus_route: h.prometheus_route.unwrap_or(false),
+            facts: h.facts.map(HostFacts::from).unwrap_or_default(),
+        }
+    }
+}
+
+impl From<FactsInput> for HostFacts {
+    fn from(f: FactsInput) -> Self {
+        HostFacts {
+            host_name: f.host_name,
+            host_arch: f.host_arch,
+            host_id: f.host_id,
+            os_type: f.os_type,
+            os_version: f.os_version,
+            pid: f.pid,
+            runtime_name: f.runtime_name,
+            runtime_version: f.runtime_version,
+            runtime_description: f.runtime_description,
+            command: f.command,
+            command_args: f.command_args.unwrap_or_default(),
+            executable_name: f.executable_name,
+            executable_path: f.executable_path,
+            owner: f.owner,
         }
     }
 }

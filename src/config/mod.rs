@@ -17,11 +17,13 @@ const DEFAULT_GRPC_ENDPOINT: &str = "http://localhost:4317";
 mod endpoint;
 pub mod prometheus;
 mod read;
+pub mod resource;
 
 use endpoint::*;
 pub use endpoint::{redact_url, url_from_base, Endpoint};
 pub use prometheus::PrometheusSettings;
 use read::{type_name, Ctx};
+pub use resource::Detectors;
 
 pub type Env = BTreeMap<String, String>;
 
@@ -59,7 +61,12 @@ pub enum Compression {
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub service_name: String,
+    /// OTEL_RESOURCE_ATTRIBUTES.
     pub resource_attributes: Vec<(String, String)>,
+    /// The plugin config's `resourceAttributes`: wins over OTEL_RESOURCE_ATTRIBUTES.
+    pub config_resource_attributes: Vec<(String, String)>,
+    /// Which host and process facts go in (OTEL_NODE_RESOURCE_DETECTORS).
+    pub detectors: Detectors,
     pub metrics: MetricsSettings,
     pub traces: Option<TracesSettings>,
     pub logs: Option<LogsSettings>,
@@ -202,11 +209,18 @@ pub fn resolve_with(diagnostics: &Value, plugin: &Value, env: &Env) -> Resolved 
     let traces_on = cx.cfg_bool("traces", true) && otel_on;
     let logs_on = cx.cfg_bool("logs", false) && otel_on;
     let mut metrics_endpoint = resolve_endpoint(&mut cx, Signal::Metrics);
+    let resource_attributes = resolve_resource_attributes(&mut cx);
+    let config_resource_attributes = resource::resolve_config_attributes(plugin, &mut |w| cx.warn(w));
+    let detectors_raw = cx.env("OTEL_NODE_RESOURCE_DETECTORS").map(str::to_string);
+    let detectors = resource::resolve_detectors(detectors_raw.as_deref(), &mut |w| cx.warn(w));
+    // serviceName, OTEL_SERVICE_NAME, then a service.name among the resource attributes.
+    let named = |attrs: &[(String, String)]| attrs.iter().rev().find(|(k, _)| k == "service.name").map(|(_, v)| v.clone());
     let service_name = cx
         .cfg_str("serviceName")
         .or_else(|| cx.env("OTEL_SERVICE_NAME").map(str::to_string))
+        .or_else(|| named(&config_resource_attributes))
+        .or_else(|| named(&resource_attributes))
         .unwrap_or_else(|| DEFAULT_SERVICE_NAME.to_string());
-    let resource_attributes = resolve_resource_attributes(&mut cx);
     let interval = resolve_interval(&mut cx);
     let cap = env_millis(&mut cx, "OTEL_METRIC_EXPORT_TIMEOUT", 30_000).unwrap_or(30_000);
     // Independent of the interval: a slow but healthy collector at a 1 s interval still
@@ -222,6 +236,8 @@ pub fn resolve_with(diagnostics: &Value, plugin: &Value, env: &Env) -> Resolved 
     let settings = Settings {
         service_name,
         resource_attributes,
+        config_resource_attributes,
+        detectors,
         metrics: MetricsSettings { enabled: metrics_on, endpoint: metrics_endpoint, interval, name_prefix, temporality },
         traces,
         logs,

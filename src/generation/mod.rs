@@ -58,6 +58,27 @@ pub struct HostInfo {
     pub file_log: Option<FileLogSource>,
     /// The plugin's Prometheus route is registered on the gateway (OpenClaw 2026.9+).
     pub prometheus_route: bool,
+    /// What the host knows about its machine and process, for the resource detectors.
+    pub facts: HostFacts,
+}
+
+/// Host and process facts as Node reports them (index.js); each is optional.
+#[derive(Default, Clone, Debug)]
+pub struct HostFacts {
+    pub host_name: Option<String>,
+    pub host_arch: Option<String>,
+    pub host_id: Option<String>,
+    pub os_type: Option<String>,
+    pub os_version: Option<String>,
+    pub pid: Option<i64>,
+    pub runtime_name: Option<String>,
+    pub runtime_version: Option<String>,
+    pub runtime_description: Option<String>,
+    pub command: Option<String>,
+    pub command_args: Vec<String>,
+    pub executable_name: Option<String>,
+    pub executable_path: Option<String>,
+    pub owner: Option<String>,
 }
 
 /// State shared by the JS-facing handle, the recording thread and the exporters.
@@ -142,16 +163,48 @@ fn temporality_of(p: TemporalityPref) -> Temporality {
     }
 }
 
+/// Later entries win: detected facts, OTEL_RESOURCE_ATTRIBUTES, the plugin config's
+/// `resourceAttributes`, then what we know for sure (service.name as resolved; our distro).
+/// `service.instance.id` and `service.version` are ours unless the user set them.
 fn resource(s: &Settings, host: &HostInfo) -> Resource {
-    // Later entries win: OTEL_RESOURCE_ATTRIBUTES first, then what we know for sure.
-    let mut attrs: BTreeMap<String, String> = s.resource_attributes.iter().cloned().collect();
-    attrs.insert("service.name".into(), s.service_name.clone());
-    attrs.insert("service.instance.id".into(), service_instance_id().to_string());
-    if let Some(v) = &host.openclaw_version {
-        attrs.insert("service.version".into(), v.clone());
+    use opentelemetry::{Array, StringValue, Value};
+    let d = s.detectors;
+    let f = &host.facts;
+    let mut attrs: BTreeMap<String, Value> = BTreeMap::new();
+    let mut put = |on: bool, key: &str, v: &Option<String>| {
+        if let (true, Some(v)) = (on, v.as_ref().filter(|v| !v.is_empty())) {
+            attrs.insert(key.to_string(), Value::from(v.clone()));
+        }
+    };
+    put(d.host, "host.name", &f.host_name);
+    put(d.host, "host.arch", &f.host_arch);
+    put(d.host_id, "host.id", &f.host_id);
+    put(d.os, "os.type", &f.os_type);
+    put(d.os_version, "os.version", &f.os_version);
+    put(d.process, "process.runtime.name", &f.runtime_name);
+    put(d.process, "process.runtime.version", &f.runtime_version);
+    put(d.process, "process.runtime.description", &f.runtime_description);
+    put(d.process_full, "process.command", &f.command);
+    put(d.process_full, "process.executable.name", &f.executable_name);
+    put(d.process_full, "process.executable.path", &f.executable_path);
+    put(d.process_full, "process.owner", &f.owner);
+    if let (true, Some(pid)) = (d.process, f.pid) {
+        attrs.insert("process.pid".into(), Value::I64(pid));
     }
-    attrs.insert("telemetry.distro.name".into(), env!("CARGO_PKG_NAME").into());
-    attrs.insert("telemetry.distro.version".into(), env!("CARGO_PKG_VERSION").into());
+    if d.process_full && !f.command_args.is_empty() {
+        let args: Vec<StringValue> = f.command_args.iter().cloned().map(StringValue::from).collect();
+        attrs.insert("process.command_args".into(), Value::Array(Array::String(args)));
+    }
+    for (k, v) in s.resource_attributes.iter().chain(&s.config_resource_attributes) {
+        attrs.insert(k.clone(), Value::from(v.clone()));
+    }
+    attrs.insert("service.name".into(), Value::from(s.service_name.clone()));
+    attrs.entry("service.instance.id".into()).or_insert_with(|| Value::from(service_instance_id().to_string()));
+    if let Some(v) = &host.openclaw_version {
+        attrs.entry("service.version".into()).or_insert_with(|| Value::from(v.clone()));
+    }
+    attrs.insert("telemetry.distro.name".into(), Value::from(env!("CARGO_PKG_NAME")));
+    attrs.insert("telemetry.distro.version".into(), Value::from(env!("CARGO_PKG_VERSION")));
     Resource::builder_empty()
         .with_detector(Box::new(TelemetryResourceDetector))
         .with_attributes(attrs.into_iter().map(|(k, v)| KeyValue::new(k, v)))

@@ -206,8 +206,10 @@ try {
     console.log(`    Tokens                  ${tokens} ${tokensOk ? "=" : "!="} expected ${expected.tokens.total}`);
     console.log(`    Cost                    $${cost.toFixed(9)} ${costOk ? "=" : "!="} expected $${expected.costUsd.toFixed(9)}`);
     console.log(`    Gateways reporting      ${stat("Gateways reporting")}`);
-    const byType = panel("Tokens/s by type").series.map((x) => `${x.name} ${fmt(lastNotNull(x))}`).join(", ");
-    console.log(`    Tokens/s by type        ${byType || "no data"} (last non-null)`);
+    const byType = panel("Tokens/s by type").series;
+    const peak = (x) => Math.max(...x.points.map(([, v]) => v).filter(Number.isFinite));
+    const list = (f) => byType.map((x) => `${x.name} ${fmt(f(x), 1)}`).join(", ");
+    console.log(`    Tokens/s by type        ${byType.length ? `latest: ${list(lastNotNull)}; peak: ${list(peak)}` : "no data"}`);
     const p95 = panel("Model-call latency").series.filter((x) => x.name.startsWith("p95")).map((x) => `${x.name.replace(/^p95 /, "")} ${fmt(lastNotNull(x))} ms`).join(", ");
     console.log(`    Model-call latency p95  ${p95 || "no data"} (last non-null)`);
     const empty = pr.panels.filter((x) => x.type !== "row" && !x.series.some((s) => s.points.some(([, v]) => Number.isFinite(v))));

@@ -157,9 +157,14 @@ def timeseries(fig, panel, rect, window):
     ax.tick_params(colors=DIM, labelsize=9, length=0)
     ax.grid(True, color=GRID, linewidth=0.6)
     ax.set_axisbelow(True)
-    ax.set_xlim(datetime.fromtimestamp(window[0], timezone.utc), datetime.fromtimestamp(window[1], timezone.utc))
+    t0, t1 = (datetime.fromtimestamp(t, timezone.utc) for t in window)
+    ax.set_xlim(t0, t1)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M:%S", tz=timezone.utc))
-    ax.xaxis.set_major_locator(MaxNLocator(6))
+    # Round times (every 15 s, 30 s, 1 min...), as Grafana picks them, none so close to the left
+    # edge that it runs into the y axis' labels.
+    lo, hi = mdates.date2num(t0), mdates.date2num(t1)
+    ticks = mdates.AutoDateLocator(minticks=3, maxticks=6, tz=timezone.utc).tick_values(t0, t1)
+    ax.set_xticks([t for t in ticks if lo + 0.07 * (hi - lo) <= t <= hi - 0.02 * (hi - lo)])
     unit = panel.get("unit")
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt(unit, v)))
     ax.yaxis.set_major_locator(MaxNLocator(4, min_n_ticks=2))

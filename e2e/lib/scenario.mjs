@@ -60,9 +60,17 @@ function collectSessionIds(value, out) {
  * Runs `turns` ("agent" | "chat") against a gateway of `version`, waits until the exported
  * token total matches the mock, stops the gateway, and returns everything the tests assert on.
  * Call `cleanup()` on the result; on error everything started is already stopped.
+ *
+ * Optional: `pluginConfig` (plugins.entries["diagnostics-otel"].config); `turnPauseMs`, a pause
+ * between turns; `beforeTurns({ gw, mock, receiver, defer })`, called once the plugin has said
+ * it exports, before the first turn (its result is `run.beforeTurns`); `whileRunning({ gw, mock,
+ * receiver, expected, before, defer })`, called after the turns and the export wait, before the
+ * gateway stops (its result is `run.whileRunning`). `defer(stop)` registers a stop for whatever
+ * a hook started, run by `cleanup()` (or at once on error), before the gateway's.
  */
-export async function runScenario({ version, turns, serviceName = "openclaw-e2e", flushIntervalMs = 1000, endpoint, label, log = () => {}, exportWaitMs = 30000, install, registry }) {
+export async function runScenario({ version, turns, serviceName = "openclaw-e2e", flushIntervalMs = 1000, endpoint, label, log = () => {}, exportWaitMs = 30000, install, registry, pluginConfig, turnPauseMs = 0, beforeTurns, whileRunning }) {
   const started = [];
+  const defer = (stop) => started.push(async () => stop());
   const cleanup = async () => {
     for (const s of started.reverse()) await s().catch(() => {});
   };
@@ -83,12 +91,14 @@ export async function runScenario({ version, turns, serviceName = "openclaw-e2e"
       started.push(() => receiver.stop());
     }
     const otel = { enabled: true, endpoint: endpoint ?? receiver.httpBase, flushIntervalMs, serviceName, logs: true };
-    const gw = await startGateway({ version, tarball, mockBaseUrl: mock.baseUrl, otel, label, log, ...(install ? { install, registry } : {}) });
+    const gw = await startGateway({ version, tarball, mockBaseUrl: mock.baseUrl, otel, pluginConfig, label, log, ...(install ? { install, registry } : {}) });
     started.push(() => gw.stop());
     const startupLine = await gw.waitForLog(/diagnostics-otel: exporting metrics/, 60000);
+    const before = beforeTurns ? await beforeTurns({ gw, mock, receiver, defer }) : undefined;
 
     const results = [];
     for (const [i, kind] of turns.entries()) {
+      if (i > 0 && turnPauseMs > 0) await new Promise((r) => setTimeout(r, turnPauseMs));
       const message = `hello from e2e turn ${i + 1}`;
       const r = kind === "chat" ? await gw.chatTurn(message, `e2e-${i + 1}-${gw.runId.slice(0, 8)}`) : await gw.agentTurn(message);
       log(`[e2e] ${version}: turn ${i + 1} via ${r.via} done in ${(r.ms / 1000).toFixed(1)} s`);
@@ -130,6 +140,8 @@ export async function runScenario({ version, turns, serviceName = "openclaw-e2e"
       pluginStatus = { callError: err.message.slice(0, 300) };
     }
 
+    const during = whileRunning ? await whileRunning({ gw, mock, receiver, expected, before, defer }) : undefined;
+
     const requestsBeforeStop = receiver?.requests.length ?? 0;
     const stopStarted = Date.now();
     const stopReport = await gw.stop();
@@ -156,6 +168,8 @@ export async function runScenario({ version, turns, serviceName = "openclaw-e2e"
       stopMs,
       leftover,
       logMessages: gw.logMessages(),
+      beforeTurns: before,
+      whileRunning: during,
       cleanup,
     };
   } catch (err) {

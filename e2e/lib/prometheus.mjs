@@ -4,10 +4,12 @@
 // and storage, queried over its HTTP API.
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { freePort } from "./gateway.mjs";
 import { CACHE } from "./versions.mjs";
+
+export { freePort };
 
 export const PROMETHEUS = { version: "2.42", dir: path.join(CACHE, "prometheus") };
 const bin = (name) => path.join(PROMETHEUS.dir, "root/usr/bin", name);
@@ -41,17 +43,6 @@ export function ensurePrometheus() {
   if (!v.ok || !v.out.includes(`version ${PROMETHEUS.version}`)) throw new Error(`prometheus --version said: ${v.out}`);
   fs.writeFileSync(stamp, deb);
   return deb;
-}
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** The YAML of a prometheus.yml: JSON is valid YAML, so the config is written as JSON. */

@@ -80,6 +80,24 @@ describe("traces from a real 2026.9.6 turn", () => {
     assert.equal(byId[spans.find((s) => s.name === "openclaw.exec").parentSpanId].name, "openclaw.harness.run");
   });
 
+  test("a span whose diagnostic parent is never exported goes under the nearest exported one, else is a root", async () => {
+    const { evt: turnEnd } = TURN.find((e) => e.evt.type === "message.processed");
+    const traceId = turnEnd.trace.traceId;
+    // An RPC phase the host never reports: its span id is announced by no event.
+    const unknown = { ...turnEnd, trace: { traceId, spanId: "0badc0ffee000001", parentSpanId: turnEnd.trace.spanId, traceFlags: "01" } };
+    const lost = { ...turnEnd, trace: { traceId, spanId: "0badc0ffee000002", parentSpanId: "0badc0ffee000003", traceFlags: "01" } };
+    const run = await replay({ otel: { serviceName: "gw-orphans" }, events: [...TURN, { meta: TURN.at(-1).meta, evt: unknown }, { meta: TURN.at(-1).meta, evt: lost }] });
+    const all = spansOf(run.requests);
+    const ids = new Set(all.map((x) => x.spanId));
+    for (const x of all.filter((y) => y.parentSpanId)) assert.ok(ids.has(x.parentSpanId), `${x.name}'s parent ${x.parentSpanId} was never exported`);
+    const processed = all.filter((x) => x.name === "openclaw.message.processed");
+    assert.equal(processed.length, 3);
+    assert.equal(processed.filter((x) => x.parentSpanId === turnEnd.trace.spanId).length, 2, "the nearest exported ancestor");
+    const root = processed.find((x) => !x.parentSpanId);
+    assert.ok(root, "no ancestor exported: a root");
+    assert.equal(root.traceId, traceId, "in the same trace");
+  });
+
   test("start times are backdated by durationMs and end at the event's ts", () => {
     const ev = TURN.find((e) => e.evt.type === "run.completed").evt;
     const s = spans.find((x) => x.name === "openclaw.run");

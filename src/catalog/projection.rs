@@ -3,7 +3,7 @@
 //! hand-off (`event::compact`), so this is where a new rule's field becomes visible to Rust.
 
 use super::metrics::{Source, Value as Measure, RULES};
-use super::spans::{Msg, Src, Status, SPANS};
+use super::spans::{Msg, Src, Status, ANNOUNCES, SPANS};
 use super::When;
 use crate::event::compact::{Field, Projection, TypeShape};
 use crate::event::TRACE_FIELDS;
@@ -62,6 +62,9 @@ pub fn metric_paths() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
 /// The dotted paths each event type's spans read.
 pub fn span_paths() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
     let mut by_type: BTreeMap<&'static str, BTreeSet<&'static str>> = BTreeMap::new();
+    for t in ANNOUNCES {
+        by_type.entry(t).or_default().extend(TRACE_FIELDS);
+    }
     for s in SPANS {
         let out = by_type.entry(s.event).or_default();
         out.extend(SPAN_FIELDS);

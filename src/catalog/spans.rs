@@ -346,6 +346,11 @@ const fn tool(event: &'static str, attrs: &'static [&'static [SpanAttr]]) -> Spa
     SpanSpec { end_at: "sourceTimestampMs", ..span("openclaw.tool.execution", event, Own, attrs) }
 }
 
+/// Events that announce a lifecycle span before it completes: the span id in their trace
+/// context will be exported when the lifecycle ends (gateway.rpc: its response phase), so a
+/// span that happens inside it may name it as its parent right away.
+pub const ANNOUNCES: &[&str] = &["gateway.rpc", "harness.run.started", "run.started", "model.call.started", "tool.execution.started"];
+
 pub const SPANS: &[SpanSpec] = &[
     rpc("openclaw.gateway.rpc.response", &["response"]),
     rpc("openclaw.gateway.rpc.handler", &["handler"]),
@@ -412,8 +417,16 @@ pub fn render_markdown() -> String {
          the event's trust-vouched `trace` context: **own** spans take the runtime's diagnostic span\n\
          id as their id and its parent as their parent, so the exported tree is the runtime's own and\n\
          log records' span ids point at exported spans; **child** spans are new spans under the\n\
-         diagnostic span they happened in. Without a trace context a span is a new root. Session\n\
-         keys, session/run/call/message ids never become attributes; `OPENCLAW_OTEL_SESSION_HASH_SALT`\n\
+         diagnostic span they happened in. Without a trace context a span is a new root.\n\n\
+         No exported span names a parent that is never exported. A parent is kept when it was\n\
+         exported already, when a lifecycle start announced it (`gateway.rpc`, `harness.run.started`,\n\
+         `run.started`, `model.call.started`, `tool.execution.started`: it is exported when that\n\
+         lifecycle completes), or when it is a remote caller's span. Otherwise the span goes under\n\
+         the context's parent if that is known, else becomes a root of the same trace; with the\n\
+         plugin config's `unknownParents: \"new-trace\"` it starts a trace of its own, linked to\n\
+         the context it happened in. A child may end after its parent (a message processed after\n\
+         its RPC answered): OpenTelemetry allows it, and it is what happened.\n\n\
+         Session keys, session/run/call/message ids never become attributes; `OPENCLAW_OTEL_SESSION_HASH_SALT`\n\
          adds `openclaw.session.hash` (salted SHA-256, 16 hex) for grouping.\n\n\
          | span | event | kind | ids | gate | attributes | error status |\n\
          | --- | --- | --- | --- | --- | --- | --- |\n",

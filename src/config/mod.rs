@@ -130,6 +130,17 @@ pub struct Sampling {
     pub source: &'static str,
 }
 
+/// Where a span goes whose diagnostic parent this plugin never exports (nor was told it will):
+/// the plugin config's `unknownParents`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UnknownParents {
+    /// Under the nearest ancestor that is exported; with none, a root in the same trace.
+    #[default]
+    Nearest,
+    /// A new trace of its own, linked to the context it happened in.
+    NewTrace,
+}
+
 #[derive(Clone, Debug)]
 pub struct TracesSettings {
     pub endpoint: Endpoint,
@@ -139,6 +150,7 @@ pub struct TracesSettings {
     pub session_hash_salt: Option<String>,
     /// OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental: latest GenAI names.
     pub latest_gen_ai: bool,
+    pub unknown_parents: UnknownParents,
 }
 
 #[derive(Clone, Debug)]
@@ -230,7 +242,8 @@ pub fn resolve_with(diagnostics: &Value, plugin: &Value, env: &Env) -> Resolved 
     let temporality = resolve_temporality(&mut cx);
     // Like the official plugin, a configured flushIntervalMs also paces span and log batches.
     let paced = matches!(cx.otel.get("flushIntervalMs"), Some(Value::Number(_))).then_some(interval);
-    let traces = traces_on.then(|| resolve_traces(&mut cx, paced));
+    let unknown_parents = resolve_unknown_parents(plugin, &mut |w| cx.warn(w));
+    let traces = traces_on.then(|| TracesSettings { unknown_parents, ..resolve_traces(&mut cx, paced) });
     let logs = logs_on.then(|| resolve_logs(&mut cx, paced));
 
     let settings = Settings {
@@ -263,6 +276,22 @@ pub fn resolve_with(diagnostics: &Value, plugin: &Value, env: &Env) -> Resolved 
         ));
     }
     Resolved { outcome: Outcome::Enabled(Box::new(settings)), warnings: cx.warnings }
+}
+
+/// `plugins.entries["diagnostics-otel"].config.unknownParents`: `nearest` (default) or `new-trace`.
+fn resolve_unknown_parents(plugin: &Value, warn: &mut dyn FnMut(String)) -> UnknownParents {
+    match plugin.get("unknownParents") {
+        None | Some(Value::Null) => UnknownParents::Nearest,
+        Some(Value::String(s)) if s.trim().eq_ignore_ascii_case("nearest") => UnknownParents::Nearest,
+        Some(Value::String(s)) if s.trim().eq_ignore_ascii_case("new-trace") => UnknownParents::NewTrace,
+        Some(other) => {
+            warn(format!(
+                "plugins.entries.diagnostics-otel.config.unknownParents must be \"nearest\" or \"new-trace\", got {}; using nearest",
+                if other.is_string() { other.to_string() } else { type_name(other).to_string() }
+            ));
+            UnknownParents::Nearest
+        }
+    }
 }
 
 /// `OTEL_BSP_*` / `OTEL_BLRP_*`: positive integers, else the OpenTelemetry default with a warning;
@@ -343,7 +372,7 @@ fn resolve_traces(cx: &mut Ctx, paced: Option<Duration>) -> TracesSettings {
     let session_hash_salt = cx.env("OPENCLAW_OTEL_SESSION_HASH_SALT").map(str::to_string);
     let latest_gen_ai =
         cx.env("OTEL_SEMCONV_STABILITY_OPT_IN").is_some_and(|v| v.split(',').any(|x| x.trim() == "gen_ai_latest_experimental"));
-    TracesSettings { endpoint, sampling, batch, session_hash_salt, latest_gen_ai }
+    TracesSettings { endpoint, sampling, batch, session_hash_salt, latest_gen_ai, unknown_parents: UnknownParents::Nearest }
 }
 
 fn resolve_logs(cx: &mut Ctx, paced: Option<Duration>) -> LogsSettings {

@@ -357,6 +357,7 @@ impl Generation {
                     let _ = shared.spans.set(b.clone());
                     let mut tracer = Tracer::new(t.sampling, t.session_hash_salt.clone(), t.latest_gen_ai);
                     tracer.implausible = shared.implausible.clone();
+                    tracer.unknown_parents = t.unknown_parents;
                     let _ = shared.spans_sampled_out.set(tracer.sampled_out.clone());
                     feeds.spans = Some((tracer, b));
                     started.push(Signal::Traces);

@@ -8,9 +8,9 @@
 //! diagnostic span it happened in. Without a trace context a span is a new root.
 
 use crate::catalog::metrics::BOUND_MS;
-use crate::catalog::spans::{Ids, Kind, Msg, SpanAttr, SpanSpec, Src, Status, SPANS};
+use crate::catalog::spans::{Ids, Kind, Msg, SpanAttr, SpanSpec, Src, Status, ANNOUNCES, SPANS};
 use crate::catalog::{gen_ai_operation, holds};
-use crate::config::Sampling;
+use crate::config::{Sampling, UnknownParents};
 use crate::event::{trace_ctx, Event, Malformed, TraceCtx, Trust, MAX_VALUE};
 use crate::policy::{bounded_owned, bounded_text, lane_kept, low_cardinality, low_cardinality_kept, UNKNOWN};
 use crate::time::{from_unix_ms, plausible};
@@ -25,6 +25,21 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// Span ids already exported by this generation, so a repeated lifecycle id can never yield
 /// two spans with one id (the later one becomes a child instead).
 const RECENT_IDS: usize = 8192;
+
+/// Inserts into a bounded set of recent ids; false when it was there already.
+fn remember(set: &Mutex<(VecDeque<SpanId>, HashSet<SpanId>)>, id: SpanId) -> bool {
+    let Ok(mut r) = set.lock() else { return false };
+    if !r.1.insert(id) {
+        return false;
+    }
+    r.0.push_back(id);
+    if r.0.len() > RECENT_IDS {
+        if let Some(old) = r.0.pop_front() {
+            r.1.remove(&old);
+        }
+    }
+    true
+}
 
 /// What `Tracer::build` made of one span rule.
 enum Built {
@@ -224,6 +239,12 @@ pub struct Tracer {
     /// OTEL_SEMCONV_STABILITY_OPT_IN has gen_ai_latest_experimental.
     latest_gen_ai: bool,
     recent: Mutex<(VecDeque<SpanId>, HashSet<SpanId>)>,
+    /// Lifecycle span ids announced (`ANNOUNCES`) that will be exported when they complete.
+    announced: Mutex<(VecDeque<SpanId>, HashSet<SpanId>)>,
+    /// For a span whose parent is neither exported nor announced.
+    pub unknown_parents: UnknownParents,
+    /// Spans placed away from a parent that is never exported.
+    pub reparented: Arc<AtomicU64>,
     /// Spans the sampler left out; shared with the status view.
     pub sampled_out: Arc<AtomicU64>,
     /// Spans and numeric attributes skipped as implausible; shared with the status view.
@@ -256,6 +277,9 @@ impl Tracer {
             latest_gen_ai,
             scope: InstrumentationScope::builder("openclaw").with_version(env!("CARGO_PKG_VERSION")).build(),
             recent: Mutex::new((VecDeque::new(), HashSet::new())),
+            announced: Mutex::new((VecDeque::new(), HashSet::new())),
+            unknown_parents: UnknownParents::default(),
+            reparented: Arc::default(),
             sampled_out: Default::default(),
             implausible: Default::default(),
             now_ms: crate::time::now_ms,
@@ -264,17 +288,36 @@ impl Tracer {
 
     /// True the first time this generation sees `id`.
     fn claim(&self, id: SpanId) -> bool {
-        let Ok(mut r) = self.recent.lock() else { return false };
-        if !r.1.insert(id) {
-            return false;
+        remember(&self.recent, id)
+    }
+
+    /// Exported (claimed) or announced by a lifecycle that has started.
+    fn known(&self, id: SpanId) -> bool {
+        let has = |set: &Mutex<(VecDeque<SpanId>, HashSet<SpanId>)>| set.lock().map(|r| r.1.contains(&id)).unwrap_or(false);
+        has(&self.recent) || has(&self.announced)
+    }
+
+    /// The trace, parent and link of a span that happened in context `c`, whose parent would be
+    /// the first of `candidates`: the first that is exported or announced (or a remote caller's
+    /// span), else per `unknown_parents`. No exported span names a parent that is never exported.
+    fn place(
+        &self,
+        c: &TraceCtx,
+        candidates: [Option<SpanId>; 2],
+    ) -> (TraceId, Option<(SpanId, bool)>, Option<opentelemetry::trace::Link>) {
+        let remote = |id: SpanId| c.parent_remote && c.parent_span_id == Some(id);
+        if let Some(p) = candidates.iter().flatten().find(|id| remote(**id) || self.known(**id)) {
+            return (c.trace_id, Some((*p, remote(*p))), None);
         }
-        r.0.push_back(id);
-        if r.0.len() > RECENT_IDS {
-            if let Some(old) = r.0.pop_front() {
-                r.1.remove(&old);
+        let Some(wanted) = candidates.iter().flatten().next() else { return (c.trace_id, None, None) };
+        self.reparented.fetch_add(1, Relaxed);
+        match self.unknown_parents {
+            UnknownParents::Nearest => (c.trace_id, None, None),
+            UnknownParents::NewTrace => {
+                let from = SpanContext::new(c.trace_id, *wanted, TraceFlags::SAMPLED, false, TraceState::default());
+                (TraceId::from(random_u128().max(1)), None, Some(opentelemetry::trace::Link::with_context(from)))
             }
         }
-        true
     }
 
     fn keeps(&self, cx: Option<&TraceCtx>, trace_id: TraceId, has_parent: bool) -> bool {
@@ -290,6 +333,11 @@ impl Tracer {
     pub fn spans(&self, ev: &Event, trust: Trust) -> Result<(Vec<SpanData>, Decision), Malformed> {
         let mut out = Vec::new();
         let mut decision = Decision::default();
+        if ANNOUNCES.contains(&ev.kind()) {
+            if let Some(id) = trace_ctx(ev, trust).and_then(|c| c.span_id) {
+                remember(&self.announced, id);
+            }
+        }
         let Some(specs) = self.specs.get(ev.kind()) else { return Ok((out, decision)) };
         for planned in specs {
             let spec = planned.spec;
@@ -318,13 +366,13 @@ impl Tracer {
     fn build(&self, ev: &Event, trust: Trust, planned: &Planned) -> Result<Built, Malformed> {
         let spec = planned.spec;
         let cx = trace_ctx(ev, trust);
-        let (trace_id, span_id, parent) = match (cx, spec.ids) {
-            (None, _) => (TraceId::from(random_u128().max(1)), new_span_id(), None),
+        let ((trace_id, parent, link), span_id) = match (&cx, spec.ids) {
+            (None, _) => ((TraceId::from(random_u128().max(1)), None, None), new_span_id()),
             (Some(c), Ids::Own) => match c.span_id.filter(|id| self.claim(*id)) {
-                Some(own) => (c.trace_id, own, c.parent_span_id),
-                None => (c.trace_id, new_span_id(), c.span_id.or(c.parent_span_id)),
+                Some(own) => (self.place(c, [c.parent_span_id, None]), own),
+                None => (self.place(c, [c.span_id, c.parent_span_id]), new_span_id()),
             },
-            (Some(c), Ids::Child) => (c.trace_id, new_span_id(), c.span_id.or(c.parent_span_id)),
+            (Some(c), Ids::Child) => (self.place(c, [c.span_id, c.parent_span_id]), new_span_id()),
         };
         if !self.keeps(cx.as_ref(), trace_id, parent.is_some()) {
             return Ok(Built::SampledOut);
@@ -378,8 +426,8 @@ impl Tracer {
         };
         Ok(Built::Span(Box::new(SpanData {
             span_context: SpanContext::new(trace_id, span_id, TraceFlags::SAMPLED, false, TraceState::default()),
-            parent_span_id: parent.unwrap_or(SpanId::INVALID),
-            parent_span_is_remote: cx.is_some_and(|c| c.parent_remote) && parent.is_some(),
+            parent_span_id: parent.map_or(SpanId::INVALID, |(p, _)| p),
+            parent_span_is_remote: parent.is_some_and(|(_, remote)| remote),
             span_kind: match spec.kind {
                 Kind::Internal => SpanKind::Internal,
                 Kind::Client => SpanKind::Client,
@@ -390,7 +438,11 @@ impl Tracer {
             attributes,
             dropped_attributes_count: 0,
             events,
-            links: SpanLinks::default(),
+            links: {
+                let mut links = SpanLinks::default();
+                links.links.extend(link);
+                links
+            },
             status,
             instrumentation_scope: self.scope.clone(),
         })))
@@ -448,9 +500,19 @@ mod tests {
         assert_eq!(t.implausible.load(Relaxed), 6);
     }
 
+    /// A lifecycle start in `trace` with span `span`: its id will be exported.
+    fn announce(t: &Tracer, trace: &str, span: &str) {
+        let ev = format!(
+            r#"{{"type":"harness.run.started","ts":1795332870000,"trace":{{"traceId":"{trace}","spanId":"{span}","traceFlags":"01"}}}}"#
+        );
+        assert!(t.spans(&parse(&ev).unwrap(), TRUSTED).unwrap().0.is_empty());
+    }
+
     #[test]
     fn lifecycle_spans_keep_the_runtime_ids_and_times() {
-        let s = one(&tracer(1.0), RUN, TRUSTED);
+        let t = tracer(1.0);
+        announce(&t, "a53beef80061e282ce750b1826601f3c", "e44af4882ea5a7cb");
+        let s = one(&t, RUN, TRUSTED);
         assert_eq!(s.name, "openclaw.run");
         assert_eq!(s.span_context.trace_id().to_string(), "a53beef80061e282ce750b1826601f3c");
         assert_eq!(s.span_context.span_id().to_string(), "9dd1d2a483f23586");
@@ -468,6 +530,7 @@ mod tests {
     #[test]
     fn a_repeated_id_becomes_a_child_and_untrusted_context_a_new_root() {
         let t = tracer(1.0);
+        announce(&t, "fd9c3f71a139a76f5871d8a18c69eaea", "44fee54ae5485663");
         let first = one(&t, RUN, TRUSTED);
         let again = one(&t, RUN, TRUSTED);
         assert_ne!(again.span_context.span_id(), first.span_context.span_id());
@@ -482,6 +545,39 @@ mod tests {
         assert_eq!(s.parent_span_id.to_string(), "44fee54ae5485663", "a point span hangs under the span it happened in");
         assert_eq!(attr(&s, "openclaw.exec.exit_code").as_deref(), Some("2"));
         assert_eq!(s.status, opentelemetry::trace::Status::error("exit_code"));
+    }
+
+    #[test]
+    fn no_span_names_a_parent_that_is_never_exported() {
+        // The run's parent was never announced nor exported: a root in the same trace.
+        let t = tracer(1.0);
+        let s = one(&t, RUN, TRUSTED);
+        assert_eq!(s.span_context.trace_id().to_string(), "a53beef80061e282ce750b1826601f3c");
+        assert_eq!(s.span_context.span_id().to_string(), "9dd1d2a483f23586");
+        assert_eq!(s.parent_span_id, SpanId::INVALID);
+        assert_eq!(t.reparented.load(Relaxed), 1);
+        // A point span in a context whose own span is unknown goes to the nearest known ancestor.
+        let usage = r#"{"type":"model.usage","provider":"p","model":"m","usage":{"input":1},"ts":1795332876000,
+            "trace":{"traceId":"a53beef80061e282ce750b1826601f3c","spanId":"1111111111111111","parentSpanId":"9dd1d2a483f23586","traceFlags":"01"}}"#;
+        assert_eq!(one(&t, usage, TRUSTED).parent_span_id.to_string(), "9dd1d2a483f23586");
+        // A remote caller's span stays the parent: it is exported by the caller.
+        let remote = RUN
+            .replace("9dd1d2a483f23586", "2222222222222222")
+            .replace(r#""traceFlags":"01"}"#, r#""traceFlags":"01","parentSpanIdSource":"remote"}"#);
+        let r = one(&t, &remote, TRUSTED);
+        assert_eq!(r.parent_span_id.to_string(), "e44af4882ea5a7cb");
+        assert!(r.parent_span_is_remote);
+        // new-trace: its own trace, linked to where it happened.
+        let mut t = tracer(1.0);
+        t.unknown_parents = UnknownParents::NewTrace;
+        let s = one(&t, RUN, TRUSTED);
+        assert_ne!(s.span_context.trace_id().to_string(), "a53beef80061e282ce750b1826601f3c");
+        assert_eq!(s.parent_span_id, SpanId::INVALID);
+        let link = &s.links.links[0].span_context;
+        assert_eq!(
+            (link.trace_id().to_string(), link.span_id().to_string()),
+            ("a53beef80061e282ce750b1826601f3c".into(), "e44af4882ea5a7cb".into())
+        );
     }
 
     #[test]

@@ -190,10 +190,13 @@ function hostFacts() {
   return facts;
 }
 
+// The proxy variables the exporters honour, in either case (the addon prefers lowercase).
+const PROXY_ENV = new Set(["HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY"].flatMap((k) => [k, k.toLowerCase()]));
+
 function otelEnv() {
   const out = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if ((k.startsWith("OTEL_") || k.startsWith("OPENCLAW_OTEL_")) && typeof v === "string") out[k] = v;
+    if ((k.startsWith("OTEL_") || k.startsWith("OPENCLAW_OTEL_") || PROXY_ENV.has(k)) && typeof v === "string") out[k] = v;
   }
   return out;
 }

@@ -494,11 +494,13 @@ function stageRepo(platform, file) {
   const pkgDir = path.join(dir, "npm", platform);
   if (exists(pkgDir)) fs.copyFileSync(file, path.join(pkgDir, binaryName(platform)));
   fs.symlinkSync(VENV, path.join(dir, ".venv"));
-  // Prometheus and promtool (host binaries) for the scrape, rule and dashboard tests.
-  const prometheus = path.join(ROOT, ".cache/e2e/prometheus");
-  if (exists(prometheus)) {
+  // Host tools from Debian: Prometheus and promtool (scrape, rule and dashboard tests),
+  // tinyproxy and openssl (TLS and proxy tests).
+  for (const tool of ["prometheus", "tinyproxy", "openssl"]) {
+    const cached = path.join(ROOT, ".cache/e2e", tool);
+    if (!exists(cached)) continue;
     fs.mkdirSync(path.join(dir, ".cache/e2e"), { recursive: true });
-    fs.symlinkSync(prometheus, path.join(dir, ".cache/e2e/prometheus"));
+    fs.symlinkSync(cached, path.join(dir, ".cache/e2e", tool));
   }
   return dir;
 }

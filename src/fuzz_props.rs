@@ -9,7 +9,8 @@
 
 use crate::config::{self, Env, LogsSettings, Outcome as Config, Sampling, Signal};
 use crate::event::compact::{Batch, Projection};
-use crate::export::otlp::{http_client, log_exporter, metric_exporter, span_exporter, Build, HttpClient, SignalHealth};
+use crate::export::otlp::{log_exporter, metric_exporter, span_exporter, Build, SignalHealth};
+use crate::export::transport::Clients;
 use crate::generation::{describe, split_trust, HostInfo, Mappers};
 use crate::policy::{printable, MAX_LINE};
 use crate::signals::logs::LogItem;
@@ -111,13 +112,13 @@ fn check_log(item: &LogItem) {
 /// A runtime and HTTP client to build exporters with, as a generation does.
 pub struct ExporterKit {
     runtime: tokio::runtime::Runtime,
-    client: HttpClient,
+    clients: Clients,
 }
 
 impl ExporterKit {
     pub fn new() -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
-        ExporterKit { runtime, client: http_client().expect("http client") }
+        ExporterKit { runtime, clients: Clients::new(&config::Proxy::default()) }
     }
 }
 
@@ -169,7 +170,7 @@ fn check_endpoint(kit: &ExporterKit, signal: Signal, ep: &config::Endpoint, diag
         }
     }
     let health = SignalHealth::new(signal, Some(&ep.url));
-    let x = Build { runtime: &kit.runtime, client: kit.client.clone(), health: &health };
+    let x = Build { runtime: &kit.runtime, clients: &kit.clients, health: &health };
     let built = match signal {
         Signal::Metrics => metric_exporter(ep, Temporality::Cumulative, &x).map(drop),
         Signal::Traces => span_exporter(ep, &x).map(drop),

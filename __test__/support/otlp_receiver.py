@@ -5,6 +5,7 @@ decoded by path (/v1/traces, /v1/logs, anything else as metrics); chunked bodies
 (the OTel JS exporter sends them) and marked with the header x-received-transfer-encoding.
 
   otlp_receiver.py [--mode ok|hang|fail|throttle|too-large] [--http-port N] [--grpc-port N]
+                   [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]] [--token T]
 
 First line on stdout: {"ready": {"http": PORT, "grpc": PORT}}. Then per request:
 {"transport", "path", "contentType", "contentEncoding", "headers", "request"} where request is
@@ -12,10 +13,15 @@ json_format.MessageToDict of the decoded Export{Metrics,Trace,Logs}ServiceReques
 gRPC serves all three services.
 Modes: ok answers 200 / OK; hang accepts and never answers; fail answers 503 / UNAVAILABLE.
 GET /__mode/<mode> switches the mode of the running receiver.
+With --tls-cert both ports speak TLS only (--tls-client-ca: a client certificate that CA signed is
+required), the control requests go to a plain "control" port, and each refused handshake prints
+{"tlsRejected": reason}. With --token, requests without "authorization: Bearer <token>" get 401 /
+UNAUTHENTICATED; GET /__token/<t> changes the token.
 """
 import argparse
 import gzip
 import json
+import ssl
 import sys
 import threading
 import time
@@ -32,6 +38,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_serv
 
 LOCK = threading.Lock()
 MODE = "ok"
+TOKEN = None
 
 
 def emit(record):
@@ -95,9 +102,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         # Tests switch the mode of a running receiver: GET /__mode/ok|hang|fail
-        global MODE
+        global MODE, TOKEN
         if self.path.startswith("/__mode/"):
             MODE = self.path.rsplit("/", 1)[1]
+        elif self.path.startswith("/__token/"):
+            TOKEN = self.path.split("/", 2)[2]
         elif self.path.startswith("/__sync/"):
             # A barrier: this line follows every record already printed.
             emit({"sync": self.path.rsplit("/", 1)[1]})
@@ -123,7 +132,7 @@ class Handler(BaseHTTPRequestHandler):
             "contentEncoding": enc,
             "headers": headers,
             # What the receiver answered: only "ok" requests were accepted.
-            "mode": MODE,
+            "mode": MODE if authorized(headers.get("authorization")) else "unauthorized",
         }
         try:
             if enc == "gzip":
@@ -132,6 +141,11 @@ class Handler(BaseHTTPRequestHandler):
         except Exception as e:  # a decoding failure is a finding, reported as such
             record["error"] = f"{type(e).__name__}: {e}"
         emit(record)
+        if record["mode"] == "unauthorized":
+            self.send_response(401)
+            self.send_header("content-length", "0")
+            self.end_headers()
+            return
         if MODE == "hang":
             hang()
         if MODE == "throttle":
@@ -156,17 +170,26 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+def authorized(value):
+    return TOKEN is None or value == f"Bearer {TOKEN}"
+
+
 def export_handler(service, response):
     """An Export method for one OTLP gRPC service: record, then answer per MODE."""
     def export(self, request, context):
+        headers = {k: v for k, v in context.invocation_metadata()}
+        ok = authorized(headers.get("authorization"))
         emit({
             "transport": "grpc",
             "path": f"/opentelemetry.proto.collector.{service}/Export",
             "contentType": "application/grpc",
             "contentEncoding": "",
-            "headers": {k: v for k, v in context.invocation_metadata()},
+            "headers": headers,
             "request": json_format.MessageToDict(request),
+            "mode": MODE if ok else "unauthorized",
         })
+        if not ok:
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, "receiver wants another token")
         if MODE == "hang":
             hang()
         if MODE == "fail":
@@ -182,6 +205,20 @@ class Quiet(ThreadingHTTPServer):
         if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
             return
         super().handle_error(request, client_address)
+
+
+class TlsServer(Quiet):
+    """Handshakes in the request's thread, so that a refused client is printed, not raised."""
+
+    context = None
+
+    def finish_request(self, request, client_address):
+        try:
+            request = self.context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError) as e:
+            emit({"tlsRejected": getattr(e, "reason", None) or str(e)})
+            return
+        super().finish_request(request, client_address)
 
 
 class MetricsService(metrics_service_pb2_grpc.MetricsServiceServicer):
@@ -202,21 +239,51 @@ def main():
     ap.add_argument("--mode", choices=["ok", "hang", "fail", "throttle", "too-large"], default="ok")
     ap.add_argument("--http-port", type=int, default=0)
     ap.add_argument("--grpc-port", type=int, default=0)
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
+    ap.add_argument("--tls-client-ca")
+    ap.add_argument("--token")
     args = ap.parse_args()
+    global TOKEN
     MODE = args.mode
+    TOKEN = args.token
 
-    httpd = Quiet(("127.0.0.1", args.http_port), Handler)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    def serve(server_class):
+        server = server_class(("127.0.0.1", 0 if server_class is Quiet and args.tls_cert else args.http_port), Handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server
+
+    ports = {}
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        if args.tls_client_ca:
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(args.tls_client_ca)
+        TlsServer.context = ctx
+        httpd = serve(TlsServer)
+        ports["control"] = serve(Quiet).server_address[1]
+    else:
+        httpd = serve(Quiet)
 
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
     metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(MetricsService(), server)
     trace_service_pb2_grpc.add_TraceServiceServicer_to_server(TraceService(), server)
     logs_service_pb2_grpc.add_LogsServiceServicer_to_server(LogsService(), server)
-    grpc_port = server.add_insecure_port(f"127.0.0.1:{args.grpc_port}")
+    if args.tls_cert:
+        read = lambda p: open(p, "rb").read()
+        creds = grpc.ssl_server_credentials(
+            [(read(args.tls_key), read(args.tls_cert))],
+            root_certificates=read(args.tls_client_ca) if args.tls_client_ca else None,
+            require_client_auth=bool(args.tls_client_ca),
+        )
+        grpc_port = server.add_secure_port(f"127.0.0.1:{args.grpc_port}", creds)
+    else:
+        grpc_port = server.add_insecure_port(f"127.0.0.1:{args.grpc_port}")
     server.start()
 
-    emit({"ready": {"http": httpd.server_address[1], "grpc": grpc_port}})
+    emit({"ready": {"http": httpd.server_address[1], "grpc": grpc_port, **ports}})
     try:
         # Exit when the parent closes our stdin or kills us.
         sys.stdin.read()

@@ -9,11 +9,19 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
 const python = process.env.OTLP_TEST_PYTHON ?? path.join(root, ".venv/bin/python");
 
-export async function startReceiver({ mode = "ok" } = {}) {
-  const proc = spawn(python, [path.join(here, "otlp_receiver.py"), "--mode", mode], {
+/**
+ * `tls` {cert, key, clientCa}: both ports speak TLS only (clientCa: and want a client certificate
+ * it signed); `token`: requests need "authorization: Bearer <token>" (setToken changes it).
+ */
+export async function startReceiver({ mode = "ok", tls, token } = {}) {
+  const args = ["--mode", mode];
+  if (tls) args.push("--tls-cert", tls.cert, "--tls-key", tls.key, ...(tls.clientCa ? ["--tls-client-ca", tls.clientCa] : []));
+  if (token) args.push("--token", token);
+  const proc = spawn(python, [path.join(here, "otlp_receiver.py"), ...args], {
     stdio: ["pipe", "pipe", "inherit"],
   });
   const requests = [];
+  const tlsRejected = [];
   const waiters = new Set();
   const syncs = new Map();
   let syncId = 0;
@@ -24,24 +32,32 @@ export async function startReceiver({ mode = "ok" } = {}) {
       const msg = JSON.parse(line);
       if (msg.ready) return resolve(msg.ready);
       if (msg.sync) return syncs.get(msg.sync)?.();
+      if (msg.tlsRejected) return tlsRejected.push(msg.tlsRejected);
       requests.push(msg);
       for (const w of waiters) w();
     });
   });
   proc.removeAllListeners("exit");
+  const scheme = tls ? "https" : "http";
+  const control = `http://127.0.0.1:${ports.control ?? ports.http}`;
   return {
     ports,
     requests,
-    httpBase: `http://127.0.0.1:${ports.http}`,
-    grpcBase: `http://127.0.0.1:${ports.grpc}`,
+    /** Why the TLS receiver refused handshakes (OpenSSL's reasons), in order. */
+    tlsRejected,
+    httpBase: `${scheme}://127.0.0.1:${ports.http}`,
+    grpcBase: `${scheme}://127.0.0.1:${ports.grpc}`,
     async setMode(m) {
-      await fetch(`http://127.0.0.1:${ports.http}/__mode/${m}`);
+      await fetch(`${control}/__mode/${m}`);
+    },
+    async setToken(t) {
+      await fetch(`${control}/__token/${encodeURIComponent(t)}`);
     },
     /** Resolves once every request the receiver answered so far is in `requests`. */
     async sync() {
       const id = String(++syncId);
       const seen = new Promise((resolve) => syncs.set(id, resolve));
-      await fetch(`http://127.0.0.1:${ports.http}/__sync/${id}`);
+      await fetch(`${control}/__sync/${id}`);
       await seen;
       syncs.delete(id);
     },

@@ -1,11 +1,11 @@
 // A real Prometheus for the tests and the demo: Debian's `prometheus` package (2.42, with
-// promtool), unpacked into the gitignored cache with `apt-get download` + `dpkg -x`, so nothing
-// is installed on the system and no service starts. Started on 127.0.0.1 with its own config
+// promtool), unpacked into the gitignored cache (deb.mjs). Started on 127.0.0.1 with its own config
 // and storage, queried over its HTTP API.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { ensureDeb, run } from "./deb.mjs";
 import { freePort } from "./gateway.mjs";
 import { CACHE } from "./versions.mjs";
 
@@ -16,33 +16,10 @@ const bin = (name) => path.join(PROMETHEUS.dir, "root/usr/bin", name);
 export const prometheusBin = () => bin("prometheus");
 export const promtoolBin = () => bin("promtool");
 
-function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 10 * 60 * 1000, ...opts });
-  return { ok: r.status === 0, out: `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? r.error.message : ""}` };
-}
-
-/** Fetches and unpacks the package once (stamped by the binary's version). */
+/** Fetches and unpacks the package once; its binary must say the expected version. */
 export function ensurePrometheus() {
-  const stamp = path.join(PROMETHEUS.dir, ".stamp");
-  if (fs.existsSync(stamp) && fs.existsSync(prometheusBin()) && fs.existsSync(promtoolBin())) return "cached";
-  fs.rmSync(PROMETHEUS.dir, { recursive: true, force: true });
-  const dl = path.join(PROMETHEUS.dir, "dl");
-  fs.mkdirSync(dl, { recursive: true });
-  let got = run("apt-get", ["download", "prometheus"], { cwd: dl });
-  if (!got.ok && process.getuid?.() === 0) {
-    // A fresh machine may have no package lists yet.
-    run("apt-get", ["update"], { cwd: dl });
-    got = run("apt-get", ["download", "prometheus"], { cwd: dl });
-  }
-  const deb = fs.readdirSync(dl).find((f) => f.startsWith("prometheus_") && f.endsWith(".deb"));
-  if (!got.ok || !deb) throw new Error(`apt-get download prometheus failed: ${got.out.trim().split("\n").slice(-3).join(" | ")}`);
-  const x = run("dpkg", ["-x", path.join(dl, deb), path.join(PROMETHEUS.dir, "root")]);
-  if (!x.ok) throw new Error(`dpkg -x ${deb} failed: ${x.out}`);
-  fs.rmSync(dl, { recursive: true, force: true });
-  const v = run(prometheusBin(), ["--version"]);
-  if (!v.ok || !v.out.includes(`version ${PROMETHEUS.version}`)) throw new Error(`prometheus --version said: ${v.out}`);
-  fs.writeFileSync(stamp, deb);
-  return deb;
+  const works = () => fs.existsSync(promtoolBin()) && run(prometheusBin(), ["--version"]).out.includes(`version ${PROMETHEUS.version}`);
+  return ensureDeb("prometheus", PROMETHEUS.dir, works);
 }
 
 /** The YAML of a prometheus.yml: JSON is valid YAML, so the config is written as JSON. */

@@ -14,6 +14,8 @@ pub struct Endpoint {
     pub headers: Vec<(String, String)>,
     pub compression: Compression,
     pub timeout: Duration,
+    /// CA and client certificate for https:// (default: webpki roots, no client certificate).
+    pub tls: Tls,
 }
 
 /// One signal's protocol, URL, headers, compression and request timeout.
@@ -26,7 +28,7 @@ pub(super) fn resolve_endpoint(cx: &mut Ctx, signal: Signal) -> Endpoint {
     let timeout = env_millis(cx, &format!("OTEL_EXPORTER_OTLP_{infix}_TIMEOUT"), DEFAULT_EXPORT_TIMEOUT_MS)
         .or_else(|| env_millis(cx, "OTEL_EXPORTER_OTLP_TIMEOUT", DEFAULT_EXPORT_TIMEOUT_MS))
         .unwrap_or(DEFAULT_EXPORT_TIMEOUT_MS);
-    Endpoint { protocol, url, defaulted, headers, compression, timeout: Duration::from_millis(timeout) }
+    Endpoint { protocol, url, defaulted, headers, compression, timeout: Duration::from_millis(timeout), tls: Tls::default() }
 }
 
 pub(super) fn parse_protocol(s: &str) -> Option<Protocol> {

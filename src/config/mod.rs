@@ -16,14 +16,18 @@ const DEFAULT_GRPC_ENDPOINT: &str = "http://localhost:4317";
 
 mod endpoint;
 pub mod prometheus;
+mod proxy;
 mod read;
 pub mod resource;
+mod tls;
 
 use endpoint::*;
 pub use endpoint::{redact_url, url_from_base, Endpoint};
 pub use prometheus::PrometheusSettings;
+pub use proxy::Proxy;
 use read::{type_name, Ctx};
 pub use resource::Detectors;
+pub use tls::{PemFile, Tls};
 
 pub type Env = BTreeMap<String, String>;
 
@@ -72,6 +76,8 @@ pub struct Settings {
     pub logs: Option<LogsSettings>,
     /// Scrapes of the metrics (the plugin's own config), alongside or instead of OTLP.
     pub prometheus: Option<PrometheusSettings>,
+    /// HTTPS_PROXY / HTTP_PROXY / NO_PROXY, for every signal's exporter.
+    pub proxy: Proxy,
 }
 
 /// Resolved even when metrics are off (`enabled` false, not None): its problems are warned
@@ -103,7 +109,7 @@ impl Signal {
         }
     }
 
-    fn env_infix(self) -> &'static str {
+    pub(crate) fn env_infix(self) -> &'static str {
         match self {
             Signal::Metrics => "METRICS",
             Signal::Traces => "TRACES",
@@ -243,8 +249,46 @@ pub fn resolve_with(diagnostics: &Value, plugin: &Value, env: &Env) -> Resolved 
     // Like the official plugin, a configured flushIntervalMs also paces span and log batches.
     let paced = matches!(cx.otel.get("flushIntervalMs"), Some(Value::Number(_))).then_some(interval);
     let unknown_parents = resolve_unknown_parents(plugin, &mut |w| cx.warn(w));
-    let traces = traces_on.then(|| TracesSettings { unknown_parents, ..resolve_traces(&mut cx, paced) });
-    let logs = logs_on.then(|| resolve_logs(&mut cx, paced));
+    let mut traces = traces_on.then(|| TracesSettings { unknown_parents, ..resolve_traces(&mut cx, paced) });
+    let mut logs = logs_on.then(|| resolve_logs(&mut cx, paced));
+    let proxy = proxy::resolve_proxy(&mut cx);
+
+    // A signal whose TLS files are missing, incomplete or unreadable stays off alone; each
+    // problem is warned once, naming the signals it keeps off.
+    let mut tls_problems: Vec<(String, Vec<&str>)> = Vec::new();
+    let mut tls_for = |endpoint: &mut Endpoint, signal: Signal| match tls::resolve_tls(&cx, signal, &endpoint.url) {
+        Ok(t) => {
+            endpoint.tls = t;
+            true
+        }
+        Err(problem) => {
+            match tls_problems.iter_mut().find(|(p, _)| *p == problem) {
+                Some((_, signals)) => signals.push(signal.as_str()),
+                None => tls_problems.push((problem, vec![signal.as_str()])),
+            }
+            false
+        }
+    };
+    let metrics_on = metrics_on && tls_for(&mut metrics_endpoint, Signal::Metrics);
+    if let Some(t) = &mut traces {
+        if !tls_for(&mut t.endpoint, Signal::Traces) {
+            traces = None;
+        }
+    }
+    if let Some(l) = &mut logs {
+        if let Some(ep) = &mut l.endpoint {
+            if !tls_for(ep, Signal::Logs) {
+                l.endpoint = None;
+            }
+        }
+        if l.endpoint.is_none() && !l.stdout {
+            logs = None;
+        }
+    }
+    let tls_failed = !tls_problems.is_empty();
+    for (problem, signals) in tls_problems {
+        cx.warn(format!("{problem}; not exporting {}", signals.join(" and ")));
+    }
 
     let settings = Settings {
         service_name,
@@ -255,9 +299,15 @@ pub fn resolve_with(diagnostics: &Value, plugin: &Value, env: &Env) -> Resolved 
         traces,
         logs,
         prometheus,
+        proxy,
     };
     if !metrics_on && settings.traces.is_none() && settings.logs.is_none() && settings.prometheus.is_none() {
-        return disabled(Level::Warn, "diagnostics.otel.metrics and .traces are false and .logs is not true; nothing to export", cx);
+        let why = if tls_failed {
+            "no signal has a usable TLS setup (see the warnings above)"
+        } else {
+            "diagnostics.otel.metrics and .traces are false and .logs is not true; nothing to export"
+        };
+        return disabled(Level::Warn, why, cx);
     }
     let mut defaulted: Vec<String> = Vec::new();
     if settings.metrics.enabled && settings.metrics.endpoint.defaulted {
@@ -809,5 +859,180 @@ mod tests {
         assert!(w.iter().any(|m| m.contains("captureContent must be")), "{w:?}");
         let (s, _) = enabled(json!({"enabled": true, "endpoint": "http://x", "logs": true, "captureContent": true}), &[]);
         assert!(s.logs.expect("logs").capture_content);
+    }
+}
+
+/// TLS and proxy resolution. testdata/: a unit-test CA, a client certificate it signed and its
+/// key, and an unrelated key (made once with openssl, valid for 100 years; test-only).
+#[cfg(test)]
+mod tls_proxy_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn data(name: &str) -> String {
+        format!("{}/src/config/testdata/{name}", env!("CARGO_MANIFEST_DIR"))
+    }
+
+    fn resolve_env(otel: Value, e: &[(&str, &str)]) -> Resolved {
+        resolve(&json!({"enabled": true, "otel": otel}), &e.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+    }
+
+    fn enabled(otel: Value, e: &[(&str, &str)]) -> (Settings, Vec<String>) {
+        let r = resolve_env(otel, e);
+        match r.outcome {
+            Outcome::Enabled(s) => (*s, r.warnings),
+            Outcome::Disabled { reason, .. } => panic!("disabled: {reason} {:?}", r.warnings),
+        }
+    }
+
+    const HTTPS: &str = "https://collector:4318";
+
+    #[test]
+    fn per_signal_files_win_per_variable() {
+        let (ca, cert, key) = (data("ca.pem"), data("client.pem"), data("client.key"));
+        let (s, w) = enabled(
+            json!({"enabled": true, "endpoint": HTTPS}),
+            &[
+                ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/nonexistent/ca.pem"),
+                ("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", &ca),
+                ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", &cert),
+                ("OTEL_EXPORTER_OTLP_CLIENT_KEY", &key),
+            ],
+        );
+        let t = s.traces.expect("traces stay on");
+        assert_eq!(
+            t.endpoint.tls.ca.as_ref().map(|f| (f.var.as_str(), f.path.as_str())),
+            Some(("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", ca.as_str()))
+        );
+        let (c, k) = t.endpoint.tls.client.as_ref().expect("the generic client pair applies to traces too");
+        assert_eq!((c.var.as_str(), k.var.as_str()), ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "OTEL_EXPORTER_OTLP_CLIENT_KEY"));
+        assert!(!s.metrics.enabled, "metrics read the unreadable generic CA");
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].contains("OTEL_EXPORTER_OTLP_CERTIFICATE \"/nonexistent/ca.pem\" could not be read")
+                && w[0].ends_with("not exporting metrics"),
+            "{w:?}"
+        );
+    }
+
+    #[test]
+    fn an_incomplete_pair_keeps_only_its_signal_off() {
+        let cert = data("client.pem");
+        let (s, w) = enabled(json!({"enabled": true, "endpoint": HTTPS}), &[("OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE", &cert)]);
+        assert!(!s.metrics.enabled);
+        assert!(s.traces.is_some_and(|t| t.endpoint.tls == Tls::default()));
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].contains("OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE is set but OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY or OTEL_EXPORTER_OTLP_CLIENT_KEY is not")
+                && w[0].ends_with("not exporting metrics"),
+            "{w:?}"
+        );
+        let key = data("client.key");
+        let r = resolve_env(json!({"enabled": true, "endpoint": HTTPS, "logs": true}), &[("OTEL_EXPORTER_OTLP_CLIENT_KEY", &key)]);
+        let w = &r.warnings;
+        assert_eq!(w.len(), 1, "one warning for the one bad value: {w:?}");
+        assert!(
+            w[0].contains("OTEL_EXPORTER_OTLP_CLIENT_KEY is set but OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE is not")
+                && w[0].ends_with("not exporting metrics and traces and logs"),
+            "{w:?}"
+        );
+        let Outcome::Disabled { reason, .. } = r.outcome else { panic!("nothing left to export") };
+        assert!(reason.contains("TLS"), "{reason}");
+    }
+
+    #[test]
+    fn shared_files_give_equal_setups_and_plain_http_ignores_them() {
+        let env = [
+            ("OTEL_EXPORTER_OTLP_CERTIFICATE", data("ca.pem")),
+            ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", data("client.pem")),
+            ("OTEL_EXPORTER_OTLP_CLIENT_KEY", data("client.key")),
+        ];
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (s, w) = enabled(json!({"enabled": true, "endpoint": HTTPS}), &env);
+        assert!(w.is_empty(), "{w:?}");
+        let t = s.traces.expect("traces");
+        assert_eq!(s.metrics.endpoint.tls, t.endpoint.tls, "one client serves both");
+        assert!(s.metrics.endpoint.tls.client_config().is_ok());
+        assert!(
+            format!("{:?}", s.metrics.endpoint.tls).contains("client.pem") && !format!("{:?}", s.metrics.endpoint.tls).contains("BEGIN")
+        );
+        let (s, w) =
+            enabled(json!({"enabled": true, "endpoint": "http://collector:4318"}), &[("OTEL_EXPORTER_OTLP_CERTIFICATE", "/nonexistent")]);
+        assert!(s.metrics.enabled && s.metrics.endpoint.tls == Tls::default() && w.is_empty(), "{w:?}");
+    }
+
+    #[test]
+    fn bad_files_are_named_never_quoted() {
+        let dir = std::env::temp_dir().join(format!("otel-rs-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let junk = dir.join("junk.pem");
+        std::fs::write(&junk, "SECRET-LOOKING-CONTENT\n").expect("write");
+        let junk = junk.to_string_lossy().to_string();
+        let (s, w) = enabled(json!({"enabled": true, "endpoint": HTTPS}), &[("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", &junk)]);
+        assert!(s.metrics.enabled && s.traces.is_none());
+        assert!(w[0].contains(&format!("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE \"{junk}\" holds no PEM certificate")), "{w:?}");
+        let (cert, key, other) = (data("client.pem"), data("client.key"), data("other.key"));
+        let (_, w) = enabled(
+            json!({"enabled": true, "endpoint": HTTPS}),
+            &[
+                ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", &cert),
+                ("OTEL_EXPORTER_OTLP_CLIENT_KEY", &other),
+                ("OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", &key),
+            ],
+        );
+        assert!(w.len() == 1 && w[0].contains("do not go together") && w[0].ends_with("not exporting metrics"), "{w:?}");
+        let (_, w) = enabled(
+            json!({"enabled": true, "endpoint": HTTPS, "traces": false, "logs": true, "logsExporter": "both"}),
+            &[("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", &cert), ("OTEL_EXPORTER_OTLP_CLIENT_KEY", &junk)],
+        );
+        assert!(w[0].contains("holds no PEM private key"), "{w:?}");
+        for m in &w {
+            assert!(!m.contains("SECRET-LOOKING") && !m.contains("BEGIN"), "{m}");
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn proxy_variables_lowercase_wins_and_credentials_stay_hidden() {
+        let (s, w) = enabled(
+            json!({"enabled": true, "endpoint": "http://collector:4318"}),
+            &[("HTTP_PROXY", "http://upper:3128"), ("http_proxy", "user:s3cret@lower:3128"), ("HTTPS_PROXY", "http://p:8080")],
+        );
+        assert_eq!(s.proxy.http.as_deref(), Some("http://user:s3cret@lower:3128"), "no scheme means http://");
+        assert_eq!(s.proxy.https.as_deref(), Some("http://p:8080"));
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].contains("http_proxy and HTTP_PROXY are both set and differ; using http_proxy"), "{w:?}");
+        assert_eq!(s.proxy.describe(&s.metrics.endpoint.url), " via proxy http://***@lower:3128");
+        assert_eq!(s.proxy.describe("https://collector:4318/v1/metrics"), " via proxy http://p:8080");
+        assert!(!format!("{:?}", s.proxy).contains("s3cret"));
+        let (s, w) = enabled(
+            json!({"enabled": true, "endpoint": "http://collector:4318"}),
+            &[("HTTPS_PROXY", "https://u:s3cret@p:443"), ("HTTP_PROXY", "socks5://p:1080")],
+        );
+        assert!(!s.proxy.is_set());
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w.iter().all(|m| m.contains("connecting directly") && !m.contains("s3cret")), "{w:?}");
+    }
+
+    #[test]
+    fn no_proxy_lists() {
+        let (s, _) = enabled(
+            json!({"enabled": true, "endpoint": "http://collector:4318"}),
+            &[("HTTP_PROXY", "http://p:3128"), ("NO_PROXY", " .internal, 127.0.0.1,10.0.0.0/8,localhost")],
+        );
+        for (url, proxied) in [
+            ("http://collector:4318", true),
+            ("http://otel.internal:4318", false),
+            ("http://a.b.internal", false),
+            ("http://internal", false),
+            ("http://127.0.0.1:4318", false),
+            ("http://10.1.2.3:4318", false),
+            ("http://localhost:4318", false),
+            ("http://notinternal:1", true),
+        ] {
+            assert_eq!(s.proxy.route(url).is_some(), proxied, "{url}");
+        }
+        let (s, _) = enabled(json!({"enabled": true, "endpoint": "http://c:1"}), &[("HTTP_PROXY", "http://p:3128"), ("no_proxy", "x,*")]);
+        assert!(s.proxy.route("http://127.0.0.1:4318").is_none() && s.proxy.route("http://c:1").is_none(), "* covers names and addresses");
     }
 }

@@ -83,6 +83,19 @@ pub fn categorize(err: &str) -> &'static str {
     let has = |s: &str| e.contains(s);
     if has("shutdown deadline") {
         "cancelled at shutdown"
+    } else if has("via proxy") {
+        // Set by our connector: the proxy, not the collector, is the problem.
+        if has("proxy authorization required") || has(" 407") {
+            "proxy: authentication required"
+        } else if has("tunnel error: unsuccessful") {
+            "proxy: tunnel refused"
+        } else if has("connection refused") || has("failed to lookup") || has("dns") || has("timed out") {
+            "proxy unreachable"
+        } else {
+            // tinyproxy, refusing credentials on a plain-http request, may reset the connection
+            // before hyper reads its 407.
+            "proxy: connection failed (wrong proxy credentials, or the proxy refused the request)"
+        }
     } else if has("timed out") || has("timeout") || has("deadline") {
         "timeout"
     } else if has("connection refused") {
@@ -91,6 +104,7 @@ pub fn categorize(err: &str) -> &'static str {
         "dns"
     } else if has("certificate")
         || has("tls")
+        || has("fatal alert")
         || has("handshake")
         || has("corrupt message")
         || has("invalidcontenttype")
@@ -101,6 +115,7 @@ pub fn categorize(err: &str) -> &'static str {
     } else if let Some(code) = http_status(&e) {
         match code {
             401 | 403 => "rejected: unauthorized",
+            407 => "proxy: authentication required",
             404 => "rejected: not found (check the endpoint path)",
             413 => "rejected: payload too large",
             415 => "rejected: unsupported media type",
@@ -117,13 +132,53 @@ pub fn categorize(err: &str) -> &'static str {
     }
 }
 
+/// What a TLS failure means, in words an operator can act on (rustls' error names and the
+/// alerts a collector sends).
+pub fn tls_cause(err: &str) -> Option<&'static str> {
+    let e = err.to_ascii_lowercase().replace([' ', '_'], "");
+    let has = |s: &str| e.contains(s);
+    Some(if has("unknownissuer") || has("certificateverifyfailed") {
+        "the collector's certificate is not signed by a trusted CA (OTEL_EXPORTER_OTLP_CERTIFICATE)"
+    } else if has("certificaterequired") {
+        "the collector requires a client certificate (OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and _CLIENT_KEY)"
+    } else if has("alert") && has("unknownca") {
+        "the collector does not trust our client certificate (signed by a CA it does not know)"
+    } else if has("alert") && has("expired") {
+        "our client certificate expired (the collector refused it)"
+    } else if has("expired") {
+        "the collector's certificate expired"
+    } else if has("notvalidforname") {
+        "the collector's certificate is not valid for the endpoint's host name"
+    } else if has("alert") && (has("badcertificate") || has("handshakefailure")) {
+        "the collector refused our client certificate, or wants one"
+    } else if has("closenotify") || has("unexpectedeof") {
+        // gRPC servers (grpc-core) refuse a client certificate by closing, without an alert.
+        "the collector closed the TLS connection: it may want a client certificate, or refuse ours (expired, or from a CA it does not trust)"
+    } else if has("corruptmessage") || has("invalidcontenttype") || has("wrongversionnumber") {
+        "the endpoint does not speak TLS (an https:// URL to a plain-HTTP port?)"
+    } else {
+        return None;
+    })
+}
+
 /// Whether data that failed with this category (and HTTP status, when there was a response) is
 /// worth sending again, as the OTLP spec lists it: throttling, 502/503/504, timeouts and
 /// transport failures. A refusal (4xx), a TLS problem or an unknown error is not.
 pub fn retryable(category: &str, status: Option<u16>) -> bool {
     match status {
         Some(code) => matches!(code, 408 | 429 | 502 | 503 | 504),
-        None => matches!(category, "cancelled at shutdown" | "timeout" | "connection refused" | "dns" | "connection failed" | "throttled"),
+        None => matches!(
+            category,
+            "cancelled at shutdown"
+                | "timeout"
+                | "connection refused"
+                | "dns"
+                | "connection failed"
+                | "throttled"
+                | "proxy unreachable"
+                | "proxy: tunnel refused"
+                | "proxy: connection failed (wrong proxy credentials, or the proxy refused the request)"
+        ),
     }
 }
 

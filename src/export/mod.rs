@@ -5,3 +5,4 @@ pub mod batch;
 pub mod health;
 pub mod otlp;
 pub mod prometheus;
+pub mod transport;

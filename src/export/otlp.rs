@@ -2,12 +2,15 @@
 //! aborted at the stop deadline, and reported: per-signal health for `status()`, a rate-limited
 //! warning naming the cause, a recovery line, and `openclaw.telemetry.exporter.events`.
 
-use crate::config::{redact_url, Compression, Endpoint, Level, Protocol, Signal};
+use crate::config::{redact_url, Compression, Endpoint, Level, Protocol, Signal, Tls};
 use crate::export::batch::{backoff, Sent, Sink};
-use crate::export::health::{categorize, retryable, status_in, unix_ms, Logs, RateLimited};
+use crate::export::health::{categorize, retryable, status_in, tls_cause, unix_ms, Logs, RateLimited};
+use crate::export::transport::{Clients, HttpClient, Route};
 use crate::policy::printable;
 use crate::signals::logs::LogItem;
+use hyper_util::client::proxy::matcher::Matcher;
 use opentelemetry::KeyValue;
+use opentelemetry_otlp::tonic_types::transport::ClientTlsConfig;
 use opentelemetry_otlp::{RetryPolicy, WithExportConfig, WithHttpConfig, WithTonicConfig};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::logs::{LogBatch, LogExporter as _, SdkLogRecord};
@@ -204,9 +207,12 @@ impl Reporter {
                 let status = last.status.or_else(|| status_in(&text));
                 let sent = if retryable(category, status) { Sent::Retry(last.retry_after) } else { Sent::Rejected };
                 self.report_failure(h.signal, category);
-                let detail = printable(
-                    &if h.raw_url.is_empty() { text } else { text.replace(&h.raw_url, dest) }.chars().take(300).collect::<String>(),
-                );
+                let cause = if category == "tls" { tls_cause(&text).map(|c| format!("{c}; ")) } else { None };
+                let detail = printable(&format!(
+                    "{}{}",
+                    cause.unwrap_or_default(),
+                    if h.raw_url.is_empty() { text } else { text.replace(&h.raw_url, dest) }.chars().take(300).collect::<String>()
+                ));
                 if let Ok(mut last) = h.last_error.lock() {
                     *last = Some(format!("{category}: {detail}"));
                 }
@@ -235,12 +241,6 @@ impl Reporter {
     }
 }
 
-/// The HTTP client for OTLP/HTTP: hyper (already here for gRPC) with rustls on ring and the
-/// webpki roots; no reqwest, whose TLS stack would add aws-lc and the platform verifier (and
-/// with it the macOS Security framework) for nothing we use.
-pub type HttpClient =
-    opentelemetry_http::hyper::HyperClient<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>>;
-
 /// Wraps the HTTP client so that it remembers why a request failed.
 struct DiagnosingClient {
     inner: HttpClient,
@@ -253,7 +253,7 @@ impl std::fmt::Debug for DiagnosingClient {
     }
 }
 
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
@@ -273,7 +273,7 @@ impl opentelemetry_http::HttpClient for DiagnosingClient {
         &self,
         request: opentelemetry_http::Request<opentelemetry_http::Bytes>,
     ) -> Result<opentelemetry_http::Response<opentelemetry_http::Bytes>, opentelemetry_http::HttpError> {
-        let result = opentelemetry_http::HttpClient::send_bytes(&self.inner, request).await;
+        let result = self.inner.send(request).await;
         let last = match &result {
             Err(e) => LastResponse { transport: Some(error_chain(e.as_ref())), ..LastResponse::default() },
             Ok(r) if !r.status().is_success() => LastResponse {
@@ -295,24 +295,6 @@ mod tonic_key {
     pub type Value = tonic::metadata::MetadataValue<tonic::metadata::Ascii>;
 }
 
-/// One HTTP client per generation: signals share its connection pool and TLS setup. Each export
-/// is bounded by its signal's own timeout (Guard), so the client's deadline is only a backstop.
-pub fn http_client() -> Result<HttpClient, String> {
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| format!("could not set up TLS: {e}"))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let mut tcp = hyper_util::client::legacy::connect::HttpConnector::new();
-    tcp.enforce_http(false);
-    tcp.set_nodelay(true);
-    tcp.set_connect_timeout(Some(Duration::from_secs(10)));
-    let connector = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().wrap_connector(tcp);
-    Ok(opentelemetry_http::hyper::HyperClient::new(connector, Duration::from_secs(300), None))
-}
-
 fn http_options<B: WithExportConfig + WithHttpConfig>(b: B, ep: &Endpoint, client: &HttpClient, health: &SignalHealth) -> B {
     let protocol =
         if ep.protocol == Protocol::HttpJson { opentelemetry_otlp::Protocol::HttpJson } else { opentelemetry_otlp::Protocol::HttpBinary };
@@ -330,7 +312,19 @@ fn http_options<B: WithExportConfig + WithHttpConfig>(b: B, ep: &Endpoint, clien
     }
 }
 
-fn grpc_options<B: WithExportConfig + WithTonicConfig>(b: B, ep: &Endpoint) -> B {
+/// tonic's TLS: the CA replaces the webpki roots, as for HTTP.
+fn grpc_tls(tls: &Tls) -> ClientTlsConfig {
+    let config = match &tls.ca {
+        Some(ca) => ClientTlsConfig::new().ca_certificate(tonic::transport::Certificate::from_pem(&ca.pem)),
+        None => ClientTlsConfig::new().with_webpki_roots(),
+    };
+    match &tls.client {
+        Some((cert, key)) => config.identity(tonic::transport::Identity::from_pem(&cert.pem, &key.pem)),
+        None => config,
+    }
+}
+
+fn grpc_options<B: WithExportConfig + WithTonicConfig>(b: B, ep: &Endpoint, proxy: Option<Arc<Matcher>>) -> Result<B, String> {
     let mut metadata = opentelemetry_otlp::tonic_types::metadata::MetadataMap::new();
     for (k, v) in &ep.headers {
         if let (Ok(k), Ok(v)) = (k.parse::<tonic_key::Key>(), v.parse::<tonic_key::Value>()) {
@@ -346,10 +340,20 @@ fn grpc_options<B: WithExportConfig + WithTonicConfig>(b: B, ep: &Endpoint) -> B
     if ep.compression == Compression::Gzip {
         b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
     }
-    if ep.url.starts_with("https://") {
-        b = b.with_tls_config(opentelemetry_otlp::tonic_types::transport::ClientTlsConfig::new().with_webpki_roots());
+    let tls = ep.url.starts_with("https://").then(|| grpc_tls(&ep.tls));
+    let proxied = proxy.filter(|m| ep.url.parse::<http::Uri>().is_ok_and(|u| m.intercept(&u).is_some()));
+    match (proxied, tls) {
+        // Through a proxy the channel is ours, on the tunnelling connector; tonic adds the TLS.
+        (Some(m), tls) => {
+            let mut endpoint = tonic::transport::Endpoint::from_shared(ep.url.clone()).map_err(|e| e.to_string())?.timeout(ep.timeout);
+            if let Some(tls) = tls {
+                endpoint = endpoint.tls_config(tls).map_err(|e| error_chain(&e))?;
+            }
+            Ok(b.with_channel(endpoint.connect_with_connector_lazy(Route::new(Some(m), true))))
+        }
+        (None, Some(tls)) => Ok(b.with_tls_config(tls)),
+        (None, None) => Ok(b),
     }
-    b
 }
 
 /// Builds one signal's OTLP exporter; hyper and tonic spawn their tasks on the runtime.
@@ -357,17 +361,19 @@ macro_rules! build_otlp {
     ($builder:expr, $ep:expr, $x:expr) => {{
         let _guard = $x.runtime.enter();
         match $ep.protocol {
-            Protocol::HttpProtobuf | Protocol::HttpJson => http_options($builder.with_http(), $ep, &$x.client, $x.health).build(),
-            Protocol::Grpc => grpc_options($builder.with_tonic(), $ep).build(),
+            Protocol::HttpProtobuf | Protocol::HttpJson => {
+                let client = $x.clients.for_tls(&$ep.tls)?;
+                http_options($builder.with_http(), $ep, &client, $x.health).build().map_err(|e| e.to_string())
+            }
+            Protocol::Grpc => grpc_options($builder.with_tonic(), $ep, $x.clients.proxy())?.build().map_err(|e| e.to_string()),
         }
-        .map_err(|e| e.to_string())
     }};
 }
 
 /// What building any signal's exporter needs.
 pub struct Build<'a> {
     pub runtime: &'a tokio::runtime::Runtime,
-    pub client: HttpClient,
+    pub clients: &'a Clients,
     pub health: &'a SignalHealth,
 }
 

@@ -3,15 +3,16 @@
 
 use crate::catalog::metrics::{exported_name, CATALOG};
 use crate::catalog::projection::projection;
-use crate::config::{redact_url, Level, Settings, Signal, TemporalityPref};
+use crate::config::{redact_url, Endpoint, Level, Settings, Signal, TemporalityPref};
 use crate::event::compact::{pack, Projection};
 use crate::event::Trust;
 use crate::export::batch::Batcher;
 use crate::export::health::{Counters, RateLimited};
 use crate::export::otlp::{
-    http_client, log_exporter, metric_exporter, span_exporter, Build, Guard, GuardedMetrics, LogSink, Reporter, SignalHealth, SpanSink,
+    log_exporter, metric_exporter, span_exporter, Build, Guard, GuardedMetrics, LogSink, Reporter, SignalHealth, SpanSink,
 };
 use crate::export::prometheus::Exposition;
+use crate::export::transport::Clients;
 use crate::signals::filelog::FileLogSource;
 use crate::signals::logs::{LogItem, LogMapper};
 use crate::signals::metrics::Recorder;
@@ -211,6 +212,11 @@ fn resource(s: &Settings, host: &HostInfo) -> Resource {
         .build()
 }
 
+/// "to <url>", its TLS files and the proxy it goes through.
+fn destination(s: &Settings, ep: &Endpoint) -> String {
+    format!("{}{}{}", redact_url(&ep.url), ep.tls.describe(), s.proxy.describe(&ep.url))
+}
+
 /// The startup line: what goes where, for the signals that did start.
 pub(crate) fn describe(s: &Settings, host: &HostInfo, started: &[Signal]) -> String {
     let mut parts = Vec::new();
@@ -218,7 +224,7 @@ pub(crate) fn describe(s: &Settings, host: &HostInfo, started: &[Signal]) -> Str
         parts.push(format!(
             "metrics via OTLP {} to {} every {}s (temporality={})",
             s.metrics.endpoint.protocol.as_str(),
-            redact_url(&s.metrics.endpoint.url),
+            destination(s, &s.metrics.endpoint),
             s.metrics.interval.as_secs_f64(),
             match s.metrics.temporality {
                 TemporalityPref::Cumulative => "cumulative",
@@ -238,12 +244,12 @@ pub(crate) fn describe(s: &Settings, host: &HostInfo, started: &[Signal]) -> Str
                 t.sampling.source
             )
         };
-        parts.push(format!("traces via OTLP {} to {}{sampling}", t.endpoint.protocol.as_str(), redact_url(&t.endpoint.url)));
+        parts.push(format!("traces via OTLP {} to {}{sampling}", t.endpoint.protocol.as_str(), destination(s, &t.endpoint)));
     }
     if let Some(l) = s.logs.as_ref().filter(|_| started.contains(&Signal::Logs)) {
         let mut to = Vec::new();
         if let Some(e) = &l.endpoint {
-            to.push(format!("OTLP {} to {}", e.protocol.as_str(), redact_url(&e.url)));
+            to.push(format!("OTLP {} to {}", e.protocol.as_str(), destination(s, e)));
         }
         if l.stdout {
             to.push("stdout (JSON lines)".into());
@@ -304,15 +310,8 @@ impl Generation {
             health: health.clone(),
         };
         let resource = resource(s, host);
-        let built_client = {
-            let _guard = runtime.enter();
-            http_client()
-        };
-        let client = match built_client {
-            Ok(c) => c,
-            Err(e) => return Self::failed(shared, e),
-        };
-        let build = |health| Build { runtime: &runtime, client: client.clone(), health };
+        let clients = Clients::new(&s.proxy);
+        let build = |health| Build { runtime: &runtime, clients: &clients, health };
         let mut provider = SdkMeterProvider::builder().with_resource(resource.clone());
         let m = &s.metrics;
         if m.enabled {

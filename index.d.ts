@@ -36,7 +36,7 @@ export interface PluginApi {
   }): void;
 }
 
-/** `plugins.entries["diagnostics-otel"].config` (docs/prometheus.md). */
+/** `plugins.entries["diagnostics-otel"].config` (README: Configuration; docs/prometheus.md). */
 export interface PluginConfig {
   prometheus?: {
     enabled?: boolean;
@@ -47,6 +47,15 @@ export interface PluginConfig {
     bearerTokenFile?: string;
     maxSeries?: number;
   };
+  /** Wins over OTEL_RESOURCE_ATTRIBUTES. */
+  resourceAttributes?: Record<string, string | number | boolean>;
+  unknownParents?: "nearest" | "new-trace";
+  /** OTLP headers re-read before each export (`name: value` lines or a JSON object). */
+  headersFile?: string;
+  /** A command printing OTLP headers as a JSON object, cached for headersHelperTtlMs. */
+  headersHelper?: string;
+  headersHelperTtlMs?: number;
+  headersHelperTimeoutMs?: number;
 }
 
 export interface Settled {

@@ -9,6 +9,7 @@
 
 use crate::config::{self, Env, LogsSettings, Outcome as Config, Sampling, Signal};
 use crate::event::compact::{Batch, Projection};
+use crate::export::credentials::SignalHeaders;
 use crate::export::otlp::{log_exporter, metric_exporter, span_exporter, Build, SignalHealth};
 use crate::export::transport::Clients;
 use crate::generation::{describe, split_trust, HostInfo, Mappers};
@@ -170,7 +171,7 @@ fn check_endpoint(kit: &ExporterKit, signal: Signal, ep: &config::Endpoint, diag
         }
     }
     let health = SignalHealth::new(signal, Some(&ep.url));
-    let x = Build { runtime: &kit.runtime, clients: &kit.clients, health: &health };
+    let x = Build { runtime: &kit.runtime, clients: &kit.clients, health: &health, headers: SignalHeaders::new(&ep.headers, &[]) };
     let built = match signal {
         Signal::Metrics => metric_exporter(ep, Temporality::Cumulative, &x).map(drop),
         Signal::Traces => span_exporter(ep, &x).map(drop),

@@ -14,6 +14,7 @@ pub const DEFAULT_PREFIX: &str = "openclaw.";
 const DEFAULT_HTTP_ENDPOINT: &str = "http://localhost:4318";
 const DEFAULT_GRPC_ENDPOINT: &str = "http://localhost:4317";
 
+pub mod credentials;
 mod endpoint;
 pub mod prometheus;
 mod proxy;
@@ -21,6 +22,7 @@ mod read;
 pub mod resource;
 mod tls;
 
+pub use credentials::HeaderSource;
 use endpoint::*;
 pub use endpoint::{redact_url, url_from_base, Endpoint};
 pub use prometheus::PrometheusSettings;
@@ -78,6 +80,8 @@ pub struct Settings {
     pub prometheus: Option<PrometheusSettings>,
     /// HTTPS_PROXY / HTTP_PROXY / NO_PROXY, for every signal's exporter.
     pub proxy: Proxy,
+    /// Rotating headers (the plugin's own config) over every OTLP signal's static ones.
+    pub header_sources: Vec<HeaderSource>,
 }
 
 /// Resolved even when metrics are off (`enabled` false, not None): its problems are warned
@@ -252,6 +256,7 @@ pub fn resolve_with(diagnostics: &Value, plugin: &Value, env: &Env) -> Resolved 
     let mut traces = traces_on.then(|| TracesSettings { unknown_parents, ..resolve_traces(&mut cx, paced) });
     let mut logs = logs_on.then(|| resolve_logs(&mut cx, paced));
     let proxy = proxy::resolve_proxy(&mut cx);
+    let header_sources = credentials::resolve(plugin, &mut |w| cx.warn(w));
 
     // A signal whose TLS files are missing, incomplete or unreadable stays off alone; each
     // problem is warned once, naming the signals it keeps off.
@@ -300,10 +305,11 @@ pub fn resolve_with(diagnostics: &Value, plugin: &Value, env: &Env) -> Resolved 
         logs,
         prometheus,
         proxy,
+        header_sources,
     };
     if !metrics_on && settings.traces.is_none() && settings.logs.is_none() && settings.prometheus.is_none() {
         let why = if tls_failed {
-            "no signal has a usable TLS setup (see the warnings above)"
+            "no signal has a usable TLS setup (see the TLS warnings)"
         } else {
             "diagnostics.otel.metrics and .traces are false and .logs is not true; nothing to export"
         };

@@ -123,6 +123,9 @@ pub fn categorize(err: &str) -> &'static str {
             400..=499 => "rejected by collector",
             _ => "collector error",
         }
+    } else if has("code: unauthenticated") || has("code: permissiondenied") {
+        // gRPC's 401 and 403.
+        "rejected: unauthorized"
     } else if has("resourceexhausted") || has("resource exhausted") {
         "throttled"
     } else if has("unavailable") || has("connection reset") || has("broken pipe") || has("connect") {
@@ -227,6 +230,19 @@ mod tests {
         assert_eq!(categorize("status: 503"), "collector error");
         assert_eq!(categorize("Operation failed: HTTP export failed with status code: 503"), "collector error");
         assert_eq!(categorize("weird"), "other");
+        assert_eq!(categorize("TonicMetricsClient export failed with gRPC code: Unauthenticated"), "rejected: unauthorized");
+        assert_eq!(categorize("HTTP export failed: network error: received fatal alert: UnknownCA"), "tls");
+        assert_eq!(
+            categorize("via proxy http://***@p:3128: error reading a body from connection: Connection reset by peer").split(' ').next(),
+            Some("proxy:")
+        );
+        assert_eq!(categorize("via proxy http://p:3128: tcp connect error: Connection refused"), "proxy unreachable");
+        assert_eq!(categorize("HTTP export failed with status code: 407"), "proxy: authentication required");
+        assert_eq!(
+            tls_cause("invalid peer certificate: UnknownIssuer"),
+            Some("the collector's certificate is not signed by a trusted CA (OTEL_EXPORTER_OTLP_CERTIFICATE)")
+        );
+        assert!(tls_cause("received fatal alert: CertificateExpired").is_some_and(|c| c.contains("our client certificate expired")));
     }
 
     #[test]

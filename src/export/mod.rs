@@ -2,6 +2,7 @@
 //! (`batch`), and export health for status() and warnings (`health`).
 
 pub mod batch;
+pub mod credentials;
 pub mod health;
 pub mod otlp;
 pub mod prometheus;

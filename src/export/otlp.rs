@@ -4,11 +4,11 @@
 
 use crate::config::{redact_url, Compression, Endpoint, Level, Protocol, Signal, Tls};
 use crate::export::batch::{backoff, Sent, Sink};
+use crate::export::credentials::SignalHeaders;
 use crate::export::health::{categorize, retryable, status_in, tls_cause, unix_ms, Logs, RateLimited};
 use crate::export::transport::{Clients, HttpClient, Route};
 use crate::policy::printable;
 use crate::signals::logs::LogItem;
-use hyper_util::client::proxy::matcher::Matcher;
 use opentelemetry::KeyValue;
 use opentelemetry_otlp::tonic_types::transport::ClientTlsConfig;
 use opentelemetry_otlp::{RetryPolicy, WithExportConfig, WithHttpConfig, WithTonicConfig};
@@ -19,7 +19,6 @@ use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::metrics::Temporality;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter as _};
 use opentelemetry_sdk::Resource;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -241,10 +240,12 @@ impl Reporter {
     }
 }
 
-/// Wraps the HTTP client so that it remembers why a request failed.
+/// Wraps the HTTP client so that it sets the signal's headers on each request and remembers
+/// why a request failed.
 struct DiagnosingClient {
     inner: HttpClient,
     slot: Arc<Mutex<LastResponse>>,
+    headers: SignalHeaders,
 }
 
 impl std::fmt::Debug for DiagnosingClient {
@@ -271,8 +272,12 @@ pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 impl opentelemetry_http::HttpClient for DiagnosingClient {
     async fn send_bytes(
         &self,
-        request: opentelemetry_http::Request<opentelemetry_http::Bytes>,
+        mut request: opentelemetry_http::Request<opentelemetry_http::Bytes>,
     ) -> Result<opentelemetry_http::Response<opentelemetry_http::Bytes>, opentelemetry_http::HttpError> {
+        let map = request.headers_mut();
+        self.headers.each(|k, v| {
+            map.insert(k.clone(), v.clone());
+        });
         let result = self.inner.send(request).await;
         let last = match &result {
             Err(e) => LastResponse { transport: Some(error_chain(e.as_ref())), ..LastResponse::default() },
@@ -290,21 +295,14 @@ impl opentelemetry_http::HttpClient for DiagnosingClient {
     }
 }
 
-mod tonic_key {
-    pub type Key = tonic::metadata::MetadataKey<tonic::metadata::Ascii>;
-    pub type Value = tonic::metadata::MetadataValue<tonic::metadata::Ascii>;
-}
-
-fn http_options<B: WithExportConfig + WithHttpConfig>(b: B, ep: &Endpoint, client: &HttpClient, health: &SignalHealth) -> B {
+fn http_options<B: WithExportConfig + WithHttpConfig>(b: B, ep: &Endpoint, client: &HttpClient, x: &Build) -> B {
     let protocol =
         if ep.protocol == Protocol::HttpJson { opentelemetry_otlp::Protocol::HttpJson } else { opentelemetry_otlp::Protocol::HttpBinary };
-    let headers: HashMap<String, String> = ep.headers.iter().cloned().collect();
     let b = b
-        .with_http_client(DiagnosingClient { inner: client.clone(), slot: health.last_response.clone() })
+        .with_http_client(DiagnosingClient { inner: client.clone(), slot: x.health.last_response.clone(), headers: x.headers.clone() })
         .with_protocol(protocol)
         .with_endpoint(ep.url.clone())
         .with_timeout(ep.timeout)
-        .with_headers(headers)
         .with_retry_policy(RetryPolicy::disabled());
     match ep.compression {
         Compression::Gzip => b.with_compression(opentelemetry_otlp::Compression::Gzip),
@@ -324,18 +322,29 @@ fn grpc_tls(tls: &Tls) -> ClientTlsConfig {
     }
 }
 
-fn grpc_options<B: WithExportConfig + WithTonicConfig>(b: B, ep: &Endpoint, proxy: Option<Arc<Matcher>>) -> Result<B, String> {
-    let mut metadata = opentelemetry_otlp::tonic_types::metadata::MetadataMap::new();
-    for (k, v) in &ep.headers {
-        if let (Ok(k), Ok(v)) = (k.parse::<tonic_key::Key>(), v.parse::<tonic_key::Value>()) {
-            metadata.insert(k, v);
-        }
+/// Sets the signal's headers as gRPC metadata on each call, after the crate's own.
+fn interceptor(headers: SignalHeaders) -> impl tonic::service::Interceptor + Clone + Send + Sync + 'static {
+    move |mut req: tonic::Request<()>| {
+        let metadata = req.metadata_mut();
+        headers.each(|k, v| {
+            if let (Ok(k), Ok(v)) = (
+                tonic::metadata::AsciiMetadataKey::from_bytes(k.as_str().as_bytes()),
+                tonic::metadata::AsciiMetadataValue::try_from(v.as_bytes()),
+            ) {
+                metadata.insert(k, v);
+            }
+        });
+        Ok(req)
     }
+}
+
+fn grpc_options<B: WithExportConfig + WithTonicConfig>(b: B, ep: &Endpoint, x: &Build) -> Result<B, String> {
+    let proxy = x.clients.proxy();
     let mut b = b
         .with_protocol(opentelemetry_otlp::Protocol::Grpc)
         .with_endpoint(ep.url.clone())
         .with_timeout(ep.timeout)
-        .with_metadata(metadata)
+        .with_interceptor(interceptor(x.headers.clone()))
         .with_retry_policy(RetryPolicy::disabled());
     if ep.compression == Compression::Gzip {
         b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
@@ -363,9 +372,9 @@ macro_rules! build_otlp {
         match $ep.protocol {
             Protocol::HttpProtobuf | Protocol::HttpJson => {
                 let client = $x.clients.for_tls(&$ep.tls)?;
-                http_options($builder.with_http(), $ep, &client, $x.health).build().map_err(|e| e.to_string())
+                http_options($builder.with_http(), $ep, &client, $x).build().map_err(|e| e.to_string())
             }
-            Protocol::Grpc => grpc_options($builder.with_tonic(), $ep, $x.clients.proxy())?.build().map_err(|e| e.to_string()),
+            Protocol::Grpc => grpc_options($builder.with_tonic(), $ep, $x)?.build().map_err(|e| e.to_string()),
         }
     }};
 }
@@ -375,6 +384,8 @@ pub struct Build<'a> {
     pub runtime: &'a tokio::runtime::Runtime,
     pub clients: &'a Clients,
     pub health: &'a SignalHealth,
+    /// The signal's headers: every request gets them as they are at that moment.
+    pub headers: SignalHeaders,
 }
 
 pub fn metric_exporter(ep: &Endpoint, temporality: Temporality, x: &Build) -> Result<opentelemetry_otlp::MetricExporter, String> {
@@ -421,6 +432,24 @@ pub struct Guard {
     pub cancel: watch::Receiver<bool>,
     pub reporter: Arc<Reporter>,
     pub health: Arc<SignalHealth>,
+    pub headers: SignalHeaders,
+}
+
+impl Guard {
+    /// Runs one export: rotating headers first brought up to date, the result reported, and a
+    /// refused credential fetched again before the next one.
+    fn export<F: std::future::Future<Output = OTelSdkResult>>(&self, deadline: Instant, fut: F) -> (Result<(), String>, Sent) {
+        let headers = self.headers.clone();
+        let result = bounded(&self.handle, &self.cancel, deadline, async move {
+            headers.refresh().await;
+            fut.await
+        });
+        let sent = self.reporter.note(&self.health, result.clone());
+        if result.is_err() && self.health.last_error().is_some_and(|e| e.starts_with("rejected: unauthorized")) {
+            self.headers.invalidate();
+        }
+        (result, sent)
+    }
 }
 
 /// The metric exporter the periodic reader calls.
@@ -441,8 +470,8 @@ impl PushMetricExporter for GuardedMetrics {
             h.exports_deferred.fetch_add(1, Relaxed);
             return Ok(());
         }
-        let result = bounded(&g.handle, &g.cancel, Instant::now() + g.timeout, self.inner.export(metrics));
-        let next = match g.reporter.note(h, result.clone()) {
+        let (result, sent) = g.export(Instant::now() + g.timeout, self.inner.export(metrics));
+        let next = match sent {
             Sent::Retry(hint) => Some(Instant::now() + backoff(h.failing_streak.load(Relaxed).min(16) as u32, hint)),
             _ => None,
         };
@@ -482,8 +511,7 @@ impl Sink<SpanData> for SpanSink {
     fn export(&mut self, batch: &[SpanData], deadline: Instant) -> Sent {
         let g = &self.guard;
         let deadline = deadline.min(Instant::now() + g.timeout);
-        let result = bounded(&g.handle, &g.cancel, deadline, self.inner.export(batch.to_vec()));
-        g.reporter.note(&g.health, result)
+        g.export(deadline, self.inner.export(batch.to_vec())).1
     }
 }
 
@@ -522,8 +550,7 @@ impl Sink<LogItem> for LogSink {
         };
         let pairs: Vec<(&SdkLogRecord, &opentelemetry::InstrumentationScope)> = batch.iter().map(|i| (&i.record, &self.scope)).collect();
         let deadline = deadline.min(Instant::now() + g.timeout);
-        let result = bounded(&g.handle, &g.cancel, deadline, exporter.export(LogBatch::new(&pairs)));
-        g.reporter.note(&g.health, result)
+        g.export(deadline, exporter.export(LogBatch::new(&pairs))).1
     }
 }
 

@@ -7,6 +7,7 @@ use crate::config::{redact_url, Endpoint, Level, Settings, Signal, TemporalityPr
 use crate::event::compact::{pack, Projection};
 use crate::event::Trust;
 use crate::export::batch::Batcher;
+use crate::export::credentials::{Rotating, SignalHeaders};
 use crate::export::health::{Counters, RateLimited};
 use crate::export::otlp::{
     log_exporter, metric_exporter, span_exporter, Build, Guard, GuardedMetrics, LogSink, Reporter, SignalHealth, SpanSink,
@@ -257,6 +258,12 @@ pub(crate) fn describe(s: &Settings, host: &HostInfo, started: &[Signal]) -> Str
         let from = if host.file_log.is_some() { " from the gateway's file log" } else { "" };
         parts.push(format!("logs{from} via {}{}", to.join(" and "), if l.capture_content { " with bodies" } else { " without bodies" }));
     }
+    let otlp_logs = started.contains(&Signal::Logs) && s.logs.as_ref().is_some_and(|l| l.endpoint.is_some());
+    let otlp = started.contains(&Signal::Metrics) || started.contains(&Signal::Traces) || otlp_logs;
+    if !s.header_sources.is_empty() && otlp {
+        let from: Vec<String> = s.header_sources.iter().map(|h| h.describe()).collect();
+        parts.push(format!("OTLP requests carry headers from {}", from.join(" and ")));
+    }
     if let Some(p) = &s.prometheus {
         let mut at = Vec::new();
         if p.route && host.prometheus_route {
@@ -302,28 +309,33 @@ impl Generation {
             Err(e) => return Self::failed(shared, format!("could not start its I/O runtime: {e}")),
         };
         let (cancel_tx, cancel_rx) = watch::channel(false);
-        let guard = |health: &Arc<SignalHealth>, timeout: Duration| Guard {
+        // One of each rotating source, shared by the signals' requests and their guards.
+        let rotating: Vec<Arc<Rotating>> = s.header_sources.iter().map(|src| Rotating::new(src.clone(), shared.reporter.clone())).collect();
+        let guard = |health: &Arc<SignalHealth>, ep: &Endpoint| Guard {
             handle: runtime.handle().clone(),
-            timeout,
+            timeout: ep.timeout,
             cancel: cancel_rx.clone(),
             reporter: shared.reporter.clone(),
             health: health.clone(),
+            headers: SignalHeaders::new(&ep.headers, &rotating),
         };
         let resource = resource(s, host);
         let clients = Clients::new(&s.proxy);
-        let build = |health| Build { runtime: &runtime, clients: &clients, health };
+        let build = |health, ep: &Endpoint| Build {
+            runtime: &runtime,
+            clients: &clients,
+            health,
+            headers: SignalHeaders::new(&ep.headers, &rotating),
+        };
         let mut provider = SdkMeterProvider::builder().with_resource(resource.clone());
         let m = &s.metrics;
         if m.enabled {
-            let inner = match metric_exporter(&m.endpoint, temporality_of(m.temporality), &build(&shared.metrics_health)) {
+            let inner = match metric_exporter(&m.endpoint, temporality_of(m.temporality), &build(&shared.metrics_health, &m.endpoint)) {
                 Ok(x) => x,
                 Err(e) => return Self::failed(shared, format!("could not build the OTLP metrics exporter: {e}")),
             };
-            let exporter = GuardedMetrics {
-                inner,
-                guard: guard(&shared.metrics_health, m.endpoint.timeout),
-                temporality: temporality_of(m.temporality),
-            };
+            let exporter =
+                GuardedMetrics { inner, guard: guard(&shared.metrics_health, &m.endpoint), temporality: temporality_of(m.temporality) };
             provider = provider.with_reader(PeriodicReader::builder(exporter).with_interval(m.interval).build());
         }
         let exposition = s.prometheus.as_ref().map(|p| {
@@ -347,8 +359,8 @@ impl Generation {
             started.push(Signal::Metrics);
         }
         if let Some(t) = &s.traces {
-            let built = span_exporter(&t.endpoint, &build(&shared.traces_health)).and_then(|e| {
-                Batcher::start("otel-rs-spans", t.batch, SpanSink::new(e, &resource, guard(&shared.traces_health, t.endpoint.timeout)))
+            let built = span_exporter(&t.endpoint, &build(&shared.traces_health, &t.endpoint)).and_then(|e| {
+                Batcher::start("otel-rs-spans", t.batch, SpanSink::new(e, &resource, guard(&shared.traces_health, &t.endpoint)))
             });
             match built {
                 Ok(b) => {
@@ -366,8 +378,8 @@ impl Generation {
         }
         if let Some(l) = &s.logs {
             let otlp = match &l.endpoint {
-                Some(ep) => match log_exporter(ep, &build(&shared.logs_health)) {
-                    Ok(e) => Some((e, guard(&shared.logs_health, ep.timeout))),
+                Some(ep) => match log_exporter(ep, &build(&shared.logs_health, ep)) {
+                    Ok(e) => Some((e, guard(&shared.logs_health, ep))),
                     Err(e) => {
                         shared.reporter.logs.push(Level::Warn, format!("diagnostics-otel: not exporting logs via OTLP: {e}"));
                         None

@@ -94,6 +94,8 @@ describe("mTLS: a receiver that requires a client certificate", () => {
       env: (p) => ({ ...mtls(p), OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: p.expired[0], OTEL_EXPORTER_OTLP_CLIENT_KEY: p.expired[1] }),
       cause: /our client certificate expired/,
       server: /CERTIFICATE_VERIFY_FAILED/,
+      // Said at start too: over gRPC the refusal itself does not say why.
+      start: /OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE "\S+" expired on \d{4}-\d\d-\d\d \d\d:\d\d UTC; the collector will refuse it/,
     },
     {
       what: "a client certificate from a CA the collector does not know",
@@ -120,6 +122,7 @@ describe("mTLS: a receiver that requires a client certificate", () => {
           assert.match(warn, c.cause);
         }
         assert.ok(r.status.exportsFailed >= 1);
+        if (c.start) assert.ok(r.warns.some((m) => c.start.test(m)), r.lines.join("\n"));
         if (c.server && protocol !== "grpc") assert.match(receiver.tlsRejected.slice(rejectedBefore).join(" "), c.server);
       });
     }

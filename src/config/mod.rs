@@ -291,8 +291,20 @@ pub fn resolve_with(diagnostics: &Value, plugin: &Value, env: &Env) -> Resolved 
         }
     }
     let tls_failed = !tls_problems.is_empty();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let endpoints =
+        [metrics_on.then_some(&metrics_endpoint), traces.as_ref().map(|t| &t.endpoint), logs.as_ref().and_then(|l| l.endpoint.as_ref())];
+    let mut expired: Vec<String> = Vec::new();
+    for problem in endpoints.into_iter().flatten().filter_map(|e| e.tls.client_validity_problem(now)) {
+        if !expired.contains(&problem) {
+            expired.push(problem);
+        }
+    }
     for (problem, signals) in tls_problems {
         cx.warn(format!("{problem}; not exporting {}", signals.join(" and ")));
+    }
+    for problem in expired {
+        cx.warn(problem);
     }
 
     let settings = Settings {

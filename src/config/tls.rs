@@ -142,3 +142,125 @@ pub(super) fn resolve_tls(cx: &Ctx, signal: Signal, url: &str) -> Result<Tls, St
     tls.client_config()?;
     Ok(tls)
 }
+
+/// One DER element at the start of `der`: (tag, contents, rest).
+fn der_element(der: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = der.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (first as usize, rest)
+    } else {
+        let n = (first & 0x7f) as usize;
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        (rest[..n].iter().fold(0usize, |a, b| (a << 8) | *b as usize), &rest[n..])
+    };
+    (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
+}
+
+/// UTCTime (`YYMMDDHHMMSSZ`) or GeneralizedTime (`YYYYMMDDHHMMSSZ`) as unix seconds.
+fn der_time(tag: u8, text: &[u8]) -> Option<i64> {
+    let s = std::str::from_utf8(text).ok()?.strip_suffix('Z')?;
+    let (year, rest) = match tag {
+        0x17 if s.len() == 12 => {
+            let yy: i64 = s[..2].parse().ok()?;
+            (if yy < 50 { 2000 + yy } else { 1900 + yy }, &s[2..])
+        }
+        0x18 if s.len() == 14 => (s[..4].parse().ok()?, &s[4..]),
+        _ => return None,
+    };
+    let n = |i: usize| rest.get(i..i + 2).and_then(|d| d.parse::<i64>().ok());
+    let (month, day, h, m, sec) = (n(0)?, n(2)?, n(4)?, n(6)?, n(8)?);
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some((era * 146_097 + doe - 719_468) * 86_400 + h * 3600 + m * 60 + sec)
+}
+
+/// A certificate's (not before, not after), in unix seconds.
+fn validity(cert: &[u8]) -> Option<(i64, i64)> {
+    let (_, certificate, _) = der_element(cert)?;
+    let (_, tbs, _) = der_element(certificate)?;
+    let mut rest = tbs;
+    // [0] version is optional; then serial, signature algorithm, issuer, validity.
+    if rest.first() == Some(&0xa0) {
+        rest = der_element(rest)?.2;
+    }
+    for _ in 0..3 {
+        rest = der_element(rest)?.2;
+    }
+    let (_, validity, _) = der_element(rest)?;
+    let (t1, from, after) = der_element(validity)?;
+    let (t2, until, _) = der_element(after)?;
+    Some((der_time(t1, from)?, der_time(t2, until)?))
+}
+
+fn utc(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    // The inverse of der_time's day count.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", secs / 3600, secs % 3600 / 60)
+}
+
+impl Tls {
+    /// The client certificate outside its validity at `now` (unix seconds): the collector will
+    /// refuse it, and over gRPC the refusal does not say why, so it is said at start.
+    pub fn client_validity_problem(&self, now: i64) -> Option<String> {
+        let (cert, _) = self.client.as_ref()?;
+        let first = cert.certs().ok()?.into_iter().next()?;
+        let (from, until) = validity(first.as_ref())?;
+        if now > until {
+            Some(format!("{} \"{}\" expired on {}; the collector will refuse it", cert.var, cert.path, utc(until)))
+        } else if now < from {
+            Some(format!(
+                "{} \"{}\" is not valid before {} (check the clock); the collector will refuse it",
+                cert.var,
+                cert.path,
+                utc(from)
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn certificate_validity_is_read_from_the_der() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/config/testdata/client.pem");
+        let pem = std::fs::read(path).unwrap_or_default();
+        let file = PemFile { var: "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE".into(), path: "client.pem".into(), pem: pem.clone() };
+        let certs = file.certs().unwrap_or_default();
+        // openssl x509 -noout -dates: notBefore=Dec  2 09:13:50 2026 GMT, notAfter=Nov  8 09:13:50 2126 GMT
+        let (from, until) = validity(certs[0].as_ref()).unwrap_or_default();
+        assert_eq!((utc(from), utc(until)), ("2026-12-02 09:13 UTC".to_string(), "2126-11-08 09:13 UTC".to_string()));
+        assert_eq!(der_time(0x17, b"700101000000Z"), Some(0));
+        assert_eq!(der_time(0x18, b"20000301000000Z"), Some(951_868_800));
+        let key = PemFile { var: "K".into(), path: "k".into(), pem: vec![] };
+        let tls = Tls { ca: None, client: Some((file, key)) };
+        assert_eq!(tls.client_validity_problem(from + 1), None);
+        let late = tls.client_validity_problem(until + 1).unwrap_or_default();
+        assert_eq!(
+            late,
+            "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE \"client.pem\" expired on 2126-11-08 09:13 UTC; the collector will refuse it"
+        );
+        assert!(tls.client_validity_problem(from - 60).is_some_and(|p| p.contains("is not valid before 2026-12-02 09:13 UTC")));
+        assert_eq!(validity(b"\x30\x03\x02\x01"), None, "truncated DER");
+    }
+}

@@ -157,6 +157,8 @@ export async function startGateway({
   log = () => {},
   // A host outside OPENCLAW (compare.test.mjs: 2026.4.15), shaped like an OPENCLAW entry.
   spec: extraSpec,
+  // More openclaw.json, merged last (agents.test.mjs: a second agent).
+  config: extraConfig,
   // install "registry" (registry.test.mjs): {url, npmEnv, install}. The CLI and every npm it
   // runs get npm_config_registry=url plus npmEnv; `install({cli, env, dir, stateDir, configPath})`
   // installs the plugin (the version's own way) and returns how.
@@ -236,7 +238,8 @@ export async function startGateway({
   }
   log(`[e2e] ${version}: plugin installed via ${installMethod}`);
   const current = JSON.parse(fs.readFileSync(configPath, "utf8"));
-  writeConfig(deepMerge(current, fullConfig({ version, mockBaseUrl, workspace, otel, pluginConfig, catalogRefresh })));
+  const full = deepMerge(current, fullConfig({ version, mockBaseUrl, workspace, otel, pluginConfig, catalogRefresh }));
+  writeConfig(extraConfig ? deepMerge(full, extraConfig) : full);
 
   const t0 = Date.now();
   const { exitCode } = spawnDetached(node, [openclawEntry(version), "gateway", "run", "--port", String(port)], { env, cwd: dir, logFile: outFile });
@@ -297,9 +300,10 @@ export async function startGateway({
       if (waited.status !== "ok") throw new Error(`chat turn ${key}: agent.wait said ${JSON.stringify(waited)}`);
       return { via: "chat.send", sent, waited, ms: Date.now() - t };
     },
-    /** One `openclaw agent` turn (blocks until the reply). */
-    async agentTurn(message, { timeoutS = 120 } = {}) {
-      const r = await cli(["agent", "--message", message, "--json", "--timeout", String(timeoutS)], { timeoutMs: (timeoutS + 60) * 1000 });
+    /** One `openclaw agent` turn (blocks until the reply); `agent` adds `--agent <id>`. */
+    async agentTurn(message, { timeoutS = 120, agent } = {}) {
+      const args = ["agent", ...(agent ? ["--agent", agent] : []), "--message", message, "--json", "--timeout", String(timeoutS)];
+      const r = await cli(args, { timeoutMs: (timeoutS + 60) * 1000 });
       if (r.code !== 0) throw new Error(`openclaw agent exited ${r.code}: ${r.stderr.slice(-2000)}`);
       const result = parseCliJson(r.stdout);
       if (result.status !== "ok") throw new Error(`openclaw agent: ${JSON.stringify(result).slice(0, 2000)}`);

@@ -303,6 +303,8 @@ pub enum Source {
     Joined(&'static str),
     /// The GenAI operation name from `api` and `observationUnit`.
     GenAiOperation,
+    /// The event's agent: `agentId`, else the agent segment of `sessionKey` (`catalog::agent`).
+    Agent,
     Const(&'static str),
 }
 
@@ -385,6 +387,9 @@ pub const fn fixed(key: &'static str, value: &'static str) -> Attr {
     derived(key, Source::Const(value))
 }
 
+/// `openclaw.agent`: the event's `agentId`, else its session key's agent, else `unknown`.
+pub const AGENT: Attr = derived("openclaw.agent", Source::Agent);
+
 #[derive(Clone, Copy, Debug)]
 pub enum Value {
     /// Count the event once.
@@ -429,12 +434,8 @@ const fn only(r: Rule, when: When) -> Rule {
 use Value::{Field, MsAsSeconds, NonZero, One};
 
 const NONE: &[Attr] = &[];
-const USAGE: &[Attr] = &[
-    low("openclaw.channel", "channel"),
-    low("openclaw.agent", "agentId"),
-    model("openclaw.provider", "provider"),
-    model("openclaw.model", "model"),
-];
+const USAGE: &[Attr] =
+    &[low("openclaw.channel", "channel"), AGENT, model("openclaw.provider", "provider"), model("openclaw.model", "model")];
 const GEN_AI_USAGE: &[Attr] =
     &[fixed("gen_ai.operation.name", "chat"), model("gen_ai.provider.name", "provider"), model("gen_ai.request.model", "model")];
 const RPC_METHOD: &[Attr] = &[low("openclaw.gateway.rpc.method", "method")];
@@ -445,6 +446,7 @@ const RUN: &[Attr] = &[
     model("openclaw.model", "model"),
     opt("openclaw.channel", "channel"),
     opt("openclaw.blocked_by", "blockedBy"),
+    AGENT,
 ];
 const HARNESS: &[Attr] = &[
     low("openclaw.harness.id", "harnessId"),
@@ -452,6 +454,7 @@ const HARNESS: &[Attr] = &[
     model("openclaw.provider", "provider"),
     model("openclaw.model", "model"),
     opt("openclaw.channel", "channel"),
+    AGENT,
 ];
 const HARNESS_ERROR: &[Attr] = &[
     fixed("openclaw.outcome", "error"),
@@ -464,6 +467,7 @@ const MODEL_CALL: &[Attr] = &[
     low("openclaw.api", "api"),
     low("openclaw.transport", "transport"),
     low_or("openclaw.model_call.observation_unit", "observationUnit", "request"),
+    AGENT,
 ];
 const MODEL_CALL_ERROR: &[Attr] = &[
     low_or("openclaw.errorCategory", "errorCategory", "other"),
@@ -510,6 +514,7 @@ const TOOL: &[Attr] = &[
     opt("openclaw.tool.owner", "toolOwner"),
     opt("openclaw.tool.params.kind", "paramsSummary.kind"),
     int("openclaw.tool.params.length", "paramsSummary.length"),
+    AGENT,
 ];
 const TOOL_LOOP: &[Attr] = &[
     low_or("openclaw.toolName", "toolName", "tool"),
@@ -518,6 +523,7 @@ const TOOL_LOOP: &[Attr] = &[
     low("openclaw.loop.detector", "detector"),
     int("openclaw.loop.count", "count"),
     Attr { optional: true, ..low_or("openclaw.loop.paired_tool", "pairedToolName", "tool") },
+    AGENT,
 ];
 const SKILL: &[Attr] = &[
     low_or("openclaw.skill.name", "skillName", "skill"),
@@ -669,7 +675,7 @@ pub const RULES: &[Rule] = &[
         "session.turn.created",
         "openclaw.session.turn.created",
         One,
-        &[&[low("openclaw.agent", "agentId"), low("openclaw.channel", "channel"), low("openclaw.trigger", "trigger")]],
+        &[&[AGENT, low("openclaw.channel", "channel"), low("openclaw.trigger", "trigger")]],
     ),
     needs(rule("session.stuck", "openclaw.session.stuck", One, &[STATE]), &["state"]),
     needs(rule("session.stuck", "openclaw.session.stuck_age_ms", Field("ageMs"), &[STATE]), &["state"]),

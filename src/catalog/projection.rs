@@ -4,7 +4,7 @@
 
 use super::metrics::{Source, Value as Measure, RULES};
 use super::spans::{Msg, Src, Status, ANNOUNCES, SPANS};
-use super::When;
+use super::{When, AGENT_FIELDS};
 use crate::event::compact::{Field, Projection, TypeShape};
 use crate::event::TRACE_FIELDS;
 use std::collections::{BTreeMap, BTreeSet};
@@ -52,6 +52,7 @@ pub fn metric_paths() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
                 }
                 Source::EitherField(x, y) => out.extend([x, y]),
                 Source::GenAiOperation => out.extend(OPERATION_FIELDS),
+                Source::Agent => out.extend(AGENT_FIELDS),
                 Source::Const(_) => {}
             }
         }
@@ -90,6 +91,7 @@ pub fn span_paths() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
                     out.insert(f);
                 }
                 Src::GenAiOperation => out.extend(OPERATION_FIELDS),
+                Src::Agent(_) => out.extend(AGENT_FIELDS),
                 Src::PromptTokens(_) => out.extend(PROMPT_FIELDS),
                 Src::Const(_) => {}
             }

@@ -50,6 +50,9 @@ pub enum Src {
     Joined(&'static str),
     /// A queue lane reduced to its kind; omitted when absent.
     Lane(&'static str),
+    /// The event's agent (`catalog::agent`: `agentId`, else the session key's agent segment);
+    /// without one, the fallback, or omitted when None.
+    Agent(Option<&'static str>),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -138,6 +141,7 @@ const RUN_ATTRS: &[SpanAttr] = &[
     a("openclaw.model", Text("model")),
     a("openclaw.channel", Text("channel")),
     a("openclaw.trigger", Text("trigger")),
+    a("openclaw.agent", Agent(None)),
 ];
 const GEN_AI_ID: &[SpanAttr] =
     &[a("gen_ai.system", GenAiProvider("provider")), a("gen_ai.request.model", Text("model")), a("gen_ai.operation.name", GenAiOperation)];
@@ -150,7 +154,7 @@ const RPC: &[SpanAttr] = &[
 ];
 const USAGE: &[SpanAttr] = &[
     a("openclaw.channel", TextOr("channel", "unknown")),
-    a("openclaw.agent", LowOr("agentId", "unknown")),
+    a("openclaw.agent", Agent(Some("unknown"))),
     a("openclaw.provider", TextOr("provider", "unknown")),
     a("openclaw.model", TextOr("model", "unknown")),
     a("openclaw.tokens.input", IntOr0("usage.input")),
@@ -176,6 +180,7 @@ const HARNESS: &[SpanAttr] = &[
     a("openclaw.provider", LowOr("provider", "unknown")),
     a("openclaw.model", LowOr("model", "unknown")),
     a("openclaw.channel", Low("channel")),
+    a("openclaw.agent", Agent(None)),
 ];
 const HARNESS_DONE: &[SpanAttr] = &[
     a("openclaw.outcome", Text("outcome")),
@@ -198,6 +203,7 @@ const MODEL_CALL: &[SpanAttr] = &[
     a("openclaw.model_call.observation_unit", TextOr("observationUnit", "request")),
     a("openclaw.api", Text("api")),
     a("openclaw.transport", Text("transport")),
+    a("openclaw.agent", Agent(None)),
     a("openclaw.model_call.request_bytes", Positive("requestPayloadBytes")),
     a("openclaw.model_call.response_bytes", Positive("responseStreamBytes")),
     a("openclaw.model_call.time_to_first_byte_ms", Positive("timeToFirstByteMs")),
@@ -276,6 +282,7 @@ const TOOL_LOOP: &[SpanAttr] = &[
     a("openclaw.loop.detector", Text("detector")),
     a("openclaw.loop.count", Int("count")),
     a("openclaw.loop.paired_tool", Low("pairedToolName")),
+    a("openclaw.agent", Agent(None)),
 ];
 const MEMORY: &[SpanAttr] = &[
     a("openclaw.memory.level", Text("level")),
@@ -293,7 +300,6 @@ const SKILL: &[SpanAttr] = &[
     a("openclaw.skill.name", LowOr("skillName", "skill")),
     a("openclaw.skill.source", LowOr("skillSource", "unknown")),
     a("openclaw.skill.activation", LowOr("activation", "unknown")),
-    a("openclaw.agent", Low("agentId")),
     a("openclaw.toolName", Low("toolName")),
 ];
 const FAILOVER: &[SpanAttr] = &[

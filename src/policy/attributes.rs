@@ -41,6 +41,20 @@ pub fn model_id_kept(value: &str) -> Option<&str> {
     (all_chars(v, b"/@+") && !looks_like_session_key(v)).then_some(v)
 }
 
+/// The agent id of an OpenClaw session key (`agent:<agentId>:<rest>`, e.g. `main` of
+/// `agent:main:main`) when the policy keeps it, else None. Agent ids are configured names
+/// (bounded); the rest of the key names a user or a channel and is never returned.
+pub fn session_key_agent(key: &str) -> Option<&str> {
+    let k = key.trim();
+    let prefix = k.get(..6)?;
+    if !prefix.eq_ignore_ascii_case("agent:") {
+        return None;
+    }
+    let rest = k.get(6..)?;
+    let id = rest.split(':').next().unwrap_or(rest);
+    low_cardinality_kept(id)
+}
+
 /// A lane keeps only its kind: `session:agent:main:main` becomes `session`.
 pub fn lane(value: Option<&str>) -> String {
     value.and_then(lane_kept).unwrap_or(UNKNOWN).to_string()
@@ -91,6 +105,21 @@ mod tests {
     fn model_ids_may_have_slashes() {
         assert_eq!(model_id(Some("openrouter/anthropic/claude-sonnet-4")), "openrouter/anthropic/claude-sonnet-4");
         assert_eq!(model_id(Some("gpt 4")), UNKNOWN);
+    }
+
+    #[test]
+    fn session_keys_yield_their_agent_only() {
+        assert_eq!(session_key_agent("agent:main:main"), Some("main"));
+        assert_eq!(session_key_agent(" Agent:helper:telegram:dm:+15551230001 "), Some("helper"));
+        assert_eq!(session_key_agent("agent:ops"), Some("ops"));
+        assert_eq!(session_key_agent("agent::main"), None);
+        assert_eq!(session_key_agent("agent:two words:main"), None);
+        assert_eq!(session_key_agent(&format!("agent:{}:main", "a".repeat(121))), None);
+        assert_eq!(session_key_agent("main"), None);
+        assert_eq!(session_key_agent("global"), None);
+        assert_eq!(session_key_agent("x:agent:main:main"), None);
+        assert_eq!(session_key_agent("agent"), None);
+        assert_eq!(session_key_agent("agenté:x"), None);
     }
 
     #[test]

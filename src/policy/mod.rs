@@ -3,7 +3,9 @@
 //! Attribute keys and metric label values are in `attributes`.
 
 pub mod attributes;
-pub use attributes::{lane, lane_kept, low_cardinality, low_cardinality_kept, model_id, model_id_kept, valid_key, UNKNOWN};
+pub use attributes::{
+    lane, lane_kept, low_cardinality, low_cardinality_kept, model_id, model_id_kept, session_key_agent, valid_key, UNKNOWN,
+};
 
 /// Longest line we hand to the host's logger; the rest is cut and counted.
 pub const MAX_LINE: usize = 1000;

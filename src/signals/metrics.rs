@@ -6,7 +6,7 @@
 //! time an instrument sees it, not on every `add`.
 
 use crate::catalog::metrics::{exported_name, Attr, Kind, Norm, Rule, Source, Value, CATALOG, COLLAPSIBLE, OVERFLOW, RULES, SERIES_CAP};
-use crate::catalog::{gen_ai_operation, holds};
+use crate::catalog::{agent, gen_ai_operation, holds};
 use crate::event::{parse, Event, Malformed, Trust};
 use crate::policy::{lane_kept, low_cardinality_kept, model_id_kept, UNKNOWN};
 use opentelemetry::metrics::{BoundCounter, BoundHistogram, Counter, Histogram, Meter};
@@ -172,6 +172,7 @@ fn attribute(ev: &Event, a: &Attr) -> Result<Option<Val>, Malformed> {
         // Absent numbers are omitted, as OpenTelemetry drops undefined attribute values.
         Source::Integer(f) => return Ok(ev.num(f)?.map(|n| Val::Int(n as i64))),
         Source::GenAiOperation => return Ok(Some(Val::Static(gen_ai_operation(ev)?))),
+        Source::Agent => return Ok(Some(agent(ev)?.map_or(Val::Static(UNKNOWN), Val::Text))),
         Source::BoolText(f) => {
             return Ok(Some(Val::Static(ev.flag(f)?.map_or(UNKNOWN, |b| if b { "true" } else { "false" }))));
         }
@@ -573,7 +574,8 @@ mod tests {
         assert_eq!(by_type("cache_read"), None, "zero values are not recorded");
         let (_, a) = &tokens[0];
         assert_eq!(attr(a, "openclaw.channel"), Some("webchat"));
-        assert_eq!(attr(a, "openclaw.agent"), Some("unknown"));
+        // No agentId: the agent of the session key `agent:main:main`, never the key.
+        assert_eq!(attr(a, "openclaw.agent"), Some("main"));
         assert_eq!(attr(a, "openclaw.provider"), Some("mock"));
         assert!(a.iter().all(|(k, v)| !k.contains("session") && !v.contains("agent:main")));
         assert_eq!(points(&rms, "openclaw.cost.usd")[0].0, 1.0);

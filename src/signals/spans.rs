@@ -9,7 +9,7 @@
 
 use crate::catalog::metrics::BOUND_MS;
 use crate::catalog::spans::{Ids, Kind, Msg, SpanAttr, SpanSpec, Src, Status, ANNOUNCES, SPANS};
-use crate::catalog::{gen_ai_operation, holds};
+use crate::catalog::{agent, gen_ai_operation, holds};
 use crate::config::{Sampling, UnknownParents};
 use crate::event::{trace_ctx, Event, Malformed, TraceCtx, Trust, MAX_VALUE};
 use crate::policy::{bounded_owned, bounded_text, lane_kept, low_cardinality, low_cardinality_kept, UNKNOWN};
@@ -193,6 +193,11 @@ impl Tracer {
             }
             Src::Joined(f) => text(low_value(ev.strings(f)?.map(|v| v.join(":")), UNKNOWN)),
             Src::Lane(f) => nonempty(ev.text(f)?).and_then(|v| text(kept_value(v, lane_kept, UNKNOWN))),
+            Src::Agent(fallback) => match (agent(ev)?, fallback) {
+                (Some(id), _) => text(id.into()),
+                (None, Some(f)) => text(f.into()),
+                (None, None) => None,
+            },
         })
     }
 

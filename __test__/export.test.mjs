@@ -99,7 +99,8 @@ describe("http/protobuf export of the seed catalog (OpenClaw 2026.9 bus)", () =>
     const p = pointWith(tokens, { "openclaw.model": "claude-sonnet-4", "openclaw.token": "input" });
     assert.deepEqual(p.attrs, {
       "openclaw.channel": "telegram",
-      "openclaw.agent": "unknown",
+      // No agentId on the event: the agent of its session key, agent:main:main.
+      "openclaw.agent": "main",
       "openclaw.provider": "openrouter/anthropic",
       "openclaw.model": "claude-sonnet-4",
       "openclaw.token": "input",

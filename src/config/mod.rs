@@ -26,7 +26,7 @@ pub use credentials::HeaderSource;
 use endpoint::*;
 pub use endpoint::{redact_url, url_from_base, Endpoint};
 pub use prometheus::PrometheusSettings;
-pub use proxy::Proxy;
+pub use proxy::{shown as shown_proxy, Proxy};
 use read::{type_name, Ctx};
 pub use resource::Detectors;
 pub use tls::{PemFile, Tls};

@@ -46,15 +46,16 @@ impl Proxy {
 
     /// For the startup line: " via proxy http://***@host:port", or nothing.
     pub fn describe(&self, url: &str) -> String {
-        match self.route(url) {
-            Some(i) => {
-                let auth = if i.basic_auth().is_some() { "***@" } else { "" };
-                let uri = i.uri();
-                format!(" via proxy {}://{auth}{}", uri.scheme_str().unwrap_or("http"), uri.authority().map_or("", |a| a.as_str()))
-            }
-            None => String::new(),
-        }
+        self.route(url).map_or(String::new(), |i| format!(" via proxy {}", shown(&i)))
     }
+}
+
+/// A proxy as printed: `http://***@host:port` when it has credentials (the matcher has already
+/// taken them out of the URL).
+pub fn shown(via: &Intercept) -> String {
+    let uri = via.uri();
+    let auth = if via.basic_auth().is_some() { "***@" } else { "" };
+    format!("{}://{auth}{}", uri.scheme_str().unwrap_or("http"), uri.authority().map_or("", |a| a.as_str()))
 }
 
 /// The lowercase variable over the uppercase one (one warning when they differ).

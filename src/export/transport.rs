@@ -3,7 +3,7 @@
 //! signal's CA and client certificate. One HTTP client per distinct TLS setup, shared by the
 //! signals that have it.
 
-use crate::config::{Proxy, Tls};
+use crate::config::{shown_proxy as shown, Proxy, Tls};
 use crate::export::otlp::error_chain;
 use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
@@ -48,13 +48,6 @@ impl hyper::rt::Write for Conn {
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
     }
-}
-
-/// The proxy as printed: never its credentials (the matcher has already taken them out).
-fn shown(via: &Intercept) -> String {
-    let uri = via.uri();
-    let auth = if via.basic_auth().is_some() { "***@" } else { "" };
-    format!("{}://{auth}{}", uri.scheme_str().unwrap_or("http"), uri.authority().map_or("", |a| a.as_str()))
 }
 
 /// Connects directly, or through the proxy the matcher picks for the destination.

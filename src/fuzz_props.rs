@@ -836,7 +836,8 @@ mod tests {
         println!("events: seed {:#x}, {n} cases: {tally:?}, {recorded} metric series", seed());
         // The generator must reach every branch, or the property says little.
         assert!(tally.recorded > n / 10 && tally.malformed > n / 10 && tally.ignored > n / 100, "{tally:?}");
-        assert!(tally.spans > n / 20 && tally.logs > n / 100 && recorded > 100, "{tally:?}");
+        // Series vary by seed (91 to 108 over four seeds at 4000 cases): the bound says "many".
+        assert!(tally.spans > n / 20 && tally.logs > n / 100 && recorded > 80, "{tally:?}");
     }
 
     /// What one event yields in every signal, ids aside (fresh ones are random).

@@ -303,7 +303,8 @@ pub enum Source {
     Joined(&'static str),
     /// The GenAI operation name from `api` and `observationUnit`.
     GenAiOperation,
-    /// The event's agent: `agentId`, else the agent segment of `sessionKey` (`catalog::agent`).
+    /// The event's agent (`catalog::agent`): `agentId`, else the agent segment of `sessionKey`,
+    /// else the agent learned for its run, session id or key.
     Agent,
     Const(&'static str),
 }
@@ -387,7 +388,8 @@ pub const fn fixed(key: &'static str, value: &'static str) -> Attr {
     derived(key, Source::Const(value))
 }
 
-/// `openclaw.agent`: the event's `agentId`, else its session key's agent, else `unknown`.
+/// `openclaw.agent`: the event's `agentId`, else its session key's agent, else the agent learned
+/// for its run or session (`catalog::agent`), else `unknown`.
 pub const AGENT: Attr = derived("openclaw.agent", Source::Agent);
 
 #[derive(Clone, Copy, Debug)]

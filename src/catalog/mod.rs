@@ -2,13 +2,14 @@
 //! their rules (`spans`), and the gates and derivations both kinds of rule share. Generated docs
 //! are rendered from these tables.
 
+pub mod agent;
 pub mod metrics;
 pub mod projection;
 pub mod prometheus;
 pub mod spans;
 
 use crate::event::{Event, Malformed, Trust};
-use crate::policy::{low_cardinality_kept, session_key_agent};
+pub use agent::{agent, AGENT_FIELDS};
 
 /// Which events count: some are only believed when the host marks them trusted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,21 +55,6 @@ pub fn holds(ev: &Event, when: When) -> Result<bool, Malformed> {
     })
 }
 
-/// The fields `agent` reads, in order.
-pub const AGENT_FIELDS: &[&str] = &["agentId", "sessionKey"];
-
-/// The agent an event belongs to, as a low-cardinality value: its `agentId` when the policy keeps
-/// it, else the agent segment of its `sessionKey` (`agent:<id>:...`), else None. Never the
-/// session key itself.
-pub fn agent(ev: &Event) -> Result<Option<String>, Malformed> {
-    if let Some(id) = ev.text("agentId")? {
-        if let Some(kept) = low_cardinality_kept(&id) {
-            return Ok(Some(if kept.len() == id.len() { id } else { kept.to_string() }));
-        }
-    }
-    Ok(ev.text("sessionKey")?.as_deref().and_then(session_key_agent).map(str::to_string))
-}
-
 /// The GenAI operation name of a model call (semantic conventions).
 pub fn gen_ai_operation(ev: &Event) -> Result<&'static str, Malformed> {
     if ev.text("observationUnit")?.as_deref() == Some("turn") {
@@ -96,20 +82,6 @@ pub fn gen_ai_operation(ev: &Event) -> Result<&'static str, Malformed> {
 mod tests {
     use super::*;
     use crate::event::parse;
-
-    #[test]
-    fn agent_from_agent_id_else_session_key() {
-        let of = |json: &str| agent(&parse(json).unwrap()).unwrap();
-        assert_eq!(of(r#"{"type":"model.usage","agentId":"ops","sessionKey":"agent:main:main"}"#).as_deref(), Some("ops"));
-        assert_eq!(of(r#"{"type":"model.usage","agentId":" ops ","sessionKey":"agent:main:main"}"#).as_deref(), Some("ops"));
-        assert_eq!(of(r#"{"type":"run.completed","sessionKey":"agent:helper:telegram:dm:42"}"#).as_deref(), Some("helper"));
-        assert_eq!(of(r#"{"type":"run.completed","agentId":"agent:x:y","sessionKey":"agent:helper:main"}"#).as_deref(), Some("helper"));
-        assert_eq!(of(r#"{"type":"run.completed","agentId":"two words"}"#), None);
-        assert_eq!(of(r#"{"type":"run.completed","sessionKey":"main"}"#), None);
-        assert_eq!(of(r#"{"type":"run.completed","sessionKey":"agent:bad id:main"}"#), None);
-        assert_eq!(of(r#"{"type":"run.completed"}"#), None);
-        assert!(parse(r#"{"type":"run.completed","sessionKey":{"a":1}}"#).map(|e| agent(&e).is_err()).unwrap_or(true));
-    }
 
     #[test]
     fn gen_ai_operations() {

@@ -50,8 +50,8 @@ pub enum Src {
     Joined(&'static str),
     /// A queue lane reduced to its kind; omitted when absent.
     Lane(&'static str),
-    /// The event's agent (`catalog::agent`: `agentId`, else the session key's agent segment);
-    /// without one, the fallback, or omitted when None.
+    /// The event's agent (`catalog::agent`: `agentId`, else the session key's agent segment, else
+    /// the agent learned for its run or session); without one, the fallback, or omitted when None.
     Agent(Option<&'static str>),
 }
 

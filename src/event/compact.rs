@@ -333,7 +333,7 @@ impl Projection {
             trust,
             match bad {
                 Some(m) => Err(m),
-                None => Ok(Event { fields }),
+                None => Ok(Event::of(fields)),
             },
         ))
     }

@@ -17,6 +17,10 @@ pub struct Event {
     /// Top-level fields hashed (Fx): every rule looks a field up, and a B-tree of twenty keys
     /// cost about 1k instructions per lookup in compares.
     fields: Fields,
+    /// The agent the generation resolved for this event (`catalog::agent::Agents`), set once
+    /// before any signal reads it: `Some(None)` is resolved as unknown. `None`: not resolved
+    /// (tests, fuzzing), so readers derive it from the event's own fields.
+    agent: Option<Option<String>>,
 }
 
 type Fields = std::collections::HashMap<String, Value, std::hash::BuildHasherDefault<rustc_hash::FxHasher>>;
@@ -28,7 +32,7 @@ pub struct Malformed(pub String);
 pub fn parse(json: &str) -> Result<Event, Malformed> {
     match parse_value(json) {
         Ok(Value::Object(fields)) => match fields.get("type") {
-            Some(Value::String(_)) => Ok(Event { fields: fields.into_iter().collect() }),
+            Some(Value::String(_)) => Ok(Event::of(fields.into_iter().collect())),
             Some(_) => Err(Malformed("`type` is not a string".into())),
             None => Err(Malformed("no `type`".into())),
         },
@@ -149,7 +153,25 @@ impl Event {
     /// An event built in-process (e.g. from the gateway's file log); None without a string `type`.
     pub fn from_fields(fields: Map<String, Value>) -> Option<Self> {
         fields.get("type").and_then(Value::as_str)?;
-        Some(Event { fields: fields.into_iter().collect() })
+        Some(Event::of(fields.into_iter().collect()))
+    }
+
+    pub(crate) fn of(fields: Fields) -> Self {
+        Event { fields, agent: None }
+    }
+
+    /// The agent resolved for this event, if the generation resolved one (see the field).
+    pub fn resolved_agent(&self) -> Option<Option<&str>> {
+        self.agent.as_ref().map(Option::as_deref)
+    }
+
+    pub fn set_resolved_agent(&mut self, agent: Option<String>) {
+        self.agent = Some(agent);
+    }
+
+    /// A top-level string field, borrowed (ids looked up on every event, never copied).
+    pub fn str(&self, key: &str) -> Option<&str> {
+        self.fields.get(key).and_then(Value::as_str)
     }
 
     /// The event as a JSON object again (tests, comparisons).

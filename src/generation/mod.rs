@@ -40,6 +40,7 @@ pub const QUEUE_CAPACITY: usize = 4096;
 pub const QUEUE_MAX_BYTES: usize = 32 << 20;
 pub mod status;
 mod worker;
+use crate::catalog::agent::Agents;
 use worker::{columns_bytes, follow_file_log, worker, Feeds};
 pub use worker::{split_trust, Mappers, Msg};
 
@@ -352,7 +353,7 @@ impl Generation {
         if let Some(counter) = recorder.counter("openclaw.telemetry.exporter.events") {
             shared.reporter.set_counter(counter);
         }
-        let mut feeds = Feeds { recorder, spans: None, logs: None };
+        let mut feeds = Feeds { recorder, spans: None, logs: None, agents: Agents::default() };
         let mut started: Vec<Signal> = Vec::new();
         let mut file_log = None;
         if m.enabled {

@@ -2,6 +2,7 @@
 //! every signal's mapper on one recording thread, plus the gateway's file log where it is followed.
 
 use super::Shared;
+use crate::catalog::agent::Agents;
 use crate::config::Level;
 use crate::event::compact::{split_texts, Batch, Projection};
 use crate::event::{parse, Event, Malformed, Trust};
@@ -68,15 +69,21 @@ pub(super) fn follow_file_log(
 }
 
 /// Everything the recording thread feeds: metrics always (the exporter's own events live
-/// there), spans and log records when those signals are on.
+/// there), spans and log records when those signals are on; and the generation's memory of
+/// which agent each run and session belongs to, which lives and dies with this thread.
 pub(super) struct Feeds {
     pub(super) recorder: Recorder,
     pub(super) spans: Option<(Tracer, Arc<Batcher<SpanData>>)>,
     pub(super) logs: Option<(LogMapper, Arc<Batcher<LogItem>>)>,
+    pub(super) agents: Agents,
 }
 
 impl Feeds {
-    fn record(&self, ev: Result<Event, Malformed>, trust: Trust) -> Outcome {
+    fn record(&mut self, ev: Result<Event, Malformed>, trust: Trust) -> Outcome {
+        let ev = ev.map(|mut ev| {
+            self.agents.resolve(&mut ev);
+            ev
+        });
         let mappers =
             Mappers { recorder: &self.recorder, spans: self.spans.as_ref().map(|(t, _)| t), logs: self.logs.as_ref().map(|(m, _)| m) };
         let push_span = |span| {
@@ -96,7 +103,7 @@ impl Feeds {
     }
 
     /// One event through every mapper, a panic counted as malformed, not let through.
-    fn count(&self, ev: Result<Event, Malformed>, trust: Trust, shared: &Shared) {
+    fn count(&mut self, ev: Result<Event, Malformed>, trust: Trust, shared: &Shared) {
         let c = &shared.counters;
         match catch_unwind(AssertUnwindSafe(|| self.record(ev, trust))) {
             Ok(Outcome::Recorded) => {
@@ -170,7 +177,7 @@ pub fn columns_bytes(packed: &[u8], texts: &str, lens: &[u32]) -> usize {
     packed.len() + texts.len() + lens.len() * 4
 }
 
-pub(super) fn worker(rx: Receiver<Msg>, feeds: Feeds, projection: Arc<Projection>, shared: Arc<Shared>, done: SyncSender<()>) {
+pub(super) fn worker(rx: Receiver<Msg>, mut feeds: Feeds, projection: Arc<Projection>, shared: Arc<Shared>, done: SyncSender<()>) {
     for msg in rx {
         match msg {
             Msg::Batch(lines) => {

@@ -43,6 +43,11 @@ pub fn agent(ev: &Event) -> Result<Option<String>, Malformed> {
     }
 }
 
+/// Whether a session key has the `agent:` prefix `session_key_agent` reads (cheap: no policy).
+fn agent_shaped(key: &str) -> bool {
+    key.trim_start().get(..6).is_some_and(|p| p.eq_ignore_ascii_case("agent:"))
+}
+
 /// A generation's memory of which agent its runs, sessions and session keys belong to.
 pub struct Agents {
     /// Event types some rule reads the agent of: only these are resolved, learned from, and
@@ -91,8 +96,9 @@ impl Agents {
         let resolved = match own {
             Some(agent) => {
                 for (kind, field) in IDS.iter().enumerate() {
-                    // A key with an agent segment resolves itself; only other keys are learned.
-                    if let Some(id) = ev.str(field).filter(|id| kind != KEY || session_key_agent(id).is_none()) {
+                    // A key of the `agent:` form resolves itself (or is refused by the policy
+                    // whoever asks); only other keys are learned.
+                    if let Some(id) = ev.str(field).filter(|id| kind != KEY || !agent_shaped(id)) {
                         self.learn(kind, id, &agent);
                     }
                 }
@@ -186,7 +192,8 @@ mod tests {
         resolved(&mut a, r#"{"type":"run.completed","runId":"r1","sessionId":"s1","sessionKey":"agent:main:telegram:dm:42"}"#);
         assert_eq!(a.len(), 2, "the run and the session id, not the key");
         assert!(a.by[KEY].is_empty());
-        // Nor do empty ids or types that read no agent.
+        // Nor a refused agent-shaped key, empty ids, or types that read no agent.
+        resolved(&mut a, r#"{"type":"run.completed","sessionKey":" Agent:bad id:x","agentId":"ops"}"#);
         resolved(&mut a, r#"{"type":"run.completed","runId":"","agentId":"ops"}"#);
         resolved(&mut a, r#"{"type":"session.state","sessionId":"s2","sessionKey":"agent:main:main"}"#);
         assert_eq!(a.len(), 2);

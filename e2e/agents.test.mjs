@@ -8,6 +8,9 @@
 // any exported attribute.
 //   node --test e2e/agents.test.mjs
 // AGENTS_REPORT_ONLY=1 prints the shares without asserting them (to measure an older build).
+// E2E_AGENTS_OFFICIAL=1 also runs the official plugin (bundled with 2026.2.19, and the build
+// bundled in 2026.4.15, on its own host) through the same two agents and prints its shares,
+// asserting only that the turns ran (it is the baseline, not under test).
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
@@ -16,10 +19,11 @@ import { metricsOf, spansOf, startReceiver } from "../__test__/support/receiver.
 import { packPlugin, startGateway } from "./lib/gateway.mjs";
 import { startMockModel } from "./lib/mock-model.mjs";
 import { counterSum, expectedFromServed, pricesFromConfig } from "./lib/scenario.mjs";
-import { setup } from "./setup.mjs";
+import { OFFICIAL_BUNDLE, officialBundle, setup } from "./setup.mjs";
 import { CACHE } from "./lib/versions.mjs";
 
-const VERSIONS = (process.env.E2E_VERSIONS ?? "2026.2.19,2026.9.6").split(",").filter(Boolean);
+const OFFICIAL = process.env.E2E_AGENTS_OFFICIAL === "1" ? ["official 2026.2.19", "official 2026.4.15"] : [];
+const VERSIONS = [...(process.env.E2E_VERSIONS ?? "2026.2.19,2026.9.6").split(",").filter(Boolean), ...OFFICIAL];
 const REPORT_ONLY = process.env.AGENTS_REPORT_ONLY === "1";
 const log = (m) => console.log(m);
 const AGENT = "openclaw.agent";
@@ -48,6 +52,10 @@ const PLAN = {
     lifecycle: false,
   },
 };
+// The official plugin on the hosts that bundle it: the same turns as ours on 2026.2.19.
+for (const [label, extra] of [["official 2026.2.19", {}], ["official 2026.4.15", { spec: OFFICIAL_BUNDLE.spec }]]) {
+  PLAN[label] = { ...PLAN["2026.2.19"], version: label.split(" ")[1], official: true, ...extra };
+}
 
 // Metrics whose attribution is reported: [name, what the share is of].
 const REPORTED = [
@@ -80,9 +88,12 @@ function share(requests, name, measure) {
 
 const pct = (s) => (s.total ? `${((100 * s.unknown) / s.total).toFixed(1)}%` : "n/a");
 
-for (const VERSION of VERSIONS) {
-  const { agents, turns: TURNS, lifecycle } = PLAN[VERSION];
-  describe(`OpenClaw ${VERSION}: two agents, every token attributed`, { timeout: 15 * 60 * 1000 }, () => {
+for (const LABEL of VERSIONS) {
+  const { agents, turns: TURNS, lifecycle, official = false, spec } = PLAN[LABEL];
+  const VERSION = PLAN[LABEL].version ?? LABEL;
+  // The official plugin is measured, not asserted.
+  const measured = (REPORT_ONLY && "AGENTS_REPORT_ONLY=1") || (official && "the official plugin: measured only");
+  describe(official ? `${LABEL}: two agents, shares measured` : `OpenClaw ${VERSION}: two agents, every token attributed`, { timeout: 15 * 60 * 1000 }, () => {
     const started = [];
     let reqs;
     let mock;
@@ -91,23 +102,28 @@ for (const VERSION of VERSIONS) {
     const shares = {};
 
     before(async () => {
-      setup({ log, only: [VERSION === "2026.2.19" ? "node-22" : "node-24", `openclaw-${VERSION}`, "python"] });
+      setup({ log, only: [VERSION === "2026.9.6" ? "node-24" : "node-22", ...(spec ? [] : [`openclaw-${VERSION}`]), "python"] });
+      if (spec) log(`[agents] openclaw ${VERSION}: ${officialBundle()}`);
       try {
-        const packDir = path.join(CACHE, "pack-agents");
-        fs.rmSync(packDir, { recursive: true, force: true });
-        const tarball = packPlugin(packDir);
+        let tarball;
+        if (!official) {
+          const packDir = path.join(CACHE, "pack-agents");
+          fs.rmSync(packDir, { recursive: true, force: true });
+          tarball = packPlugin(packDir);
+        }
         mock = await startMockModel();
         started.push(() => mock.stop());
         const receiver = await startReceiver();
         started.push(() => receiver.stop());
         const otel = { enabled: true, endpoint: receiver.httpBase, flushIntervalMs: 1000, serviceName: "openclaw-agents", traces: true };
-        gw = await startGateway({ version: VERSION, tarball, mockBaseUrl: mock.baseUrl, otel, config: { agents }, label: `agents-${VERSION}`, log });
+        const label = `agents-${LABEL.replace(" ", "-")}`;
+        gw = await startGateway({ version: VERSION, tarball, mockBaseUrl: mock.baseUrl, otel, config: { agents }, label, log, spec, install: official ? "none" : undefined });
         started.push(() => gw.stop());
-        await gw.waitForLog(/diagnostics-otel: exporting metrics/, 60000);
+        if (!official) await gw.waitForLog(/diagnostics-otel: exporting metrics/, 60000);
         for (const [i, [how, , opts]] of TURNS.entries()) {
           const message = `hello from agents turn ${i + 1}`;
           const r = how === "chat" ? await gw.chatTurn(message, `agents-${i + 1}-${gw.runId.slice(0, 8)}`, opts) : await gw.agentTurn(message, opts);
-          log(`[agents] ${VERSION}: turn ${i + 1} via ${r.via} ${JSON.stringify(opts)} done in ${(r.ms / 1000).toFixed(1)} s`);
+          log(`[agents] ${LABEL}: turn ${i + 1} via ${r.via} ${JSON.stringify(opts)} done in ${(r.ms / 1000).toFixed(1)} s`);
         }
         const expected = expectedFromServed(mock.served, pricesFromConfig(gw.configPath));
         try {
@@ -135,7 +151,7 @@ for (const VERSION of VERSIONS) {
           const unknown = of.filter((s) => [undefined, "unknown"].includes(s.attrs[AGENT])).length;
           shares[`span ${name}`] = { total: of.length, unknown, byAgent };
         }
-        log(`[agents] ${VERSION}: share under openclaw.agent=unknown (or without the key):`);
+        log(`[agents] ${LABEL}: share under openclaw.agent=unknown (or without the key):`);
         for (const [name, s] of Object.entries(shares)) log(`[agents]   ${name}: ${pct(s)} of ${+s.total.toFixed(6)} ${JSON.stringify(s.byAgent)}`);
       } catch (err) {
         for (const s of started.reverse()) await s().catch(() => {});
@@ -151,14 +167,14 @@ for (const VERSION of VERSIONS) {
       assert.equal(mock.served.length, TURNS.length, JSON.stringify(mock.served));
     });
 
-    test("no token and no cost under openclaw.agent=unknown", { skip: REPORT_ONLY && "AGENTS_REPORT_ONLY=1" }, () => {
+    test("no token and no cost under openclaw.agent=unknown", { skip: measured }, () => {
       for (const name of ["openclaw.tokens", "openclaw.cost.usd"]) {
         assert.ok(shares[name].total > 0, `${name} exported`);
         assert.equal(shares[name].unknown, 0, `${name}: ${JSON.stringify(shares[name].byAgent)}`);
       }
     });
 
-    test("each agent's tokens are what the mock served its turns", { skip: REPORT_ONLY && "AGENTS_REPORT_ONLY=1" }, () => {
+    test("each agent's tokens are what the mock served its turns", { skip: measured }, () => {
       const prices = pricesFromConfig(gw.configPath);
       for (const agent of ["main", "helper"]) {
         const served = mock.served.filter((_, i) => TURNS[i][1] === agent);
@@ -170,14 +186,15 @@ for (const VERSION of VERSIONS) {
       }
     });
 
-    test("run and model-call data points carry the agent", { skip: (REPORT_ONLY && "AGENTS_REPORT_ONLY=1") || (!lifecycle && `${VERSION} emits no run or model-call events`) }, () => {
+    test("run and model-call data points carry the agent", { skip: measured || (!lifecycle && `${VERSION} emits no run or model-call events`) }, () => {
       for (const name of ["openclaw.run.duration_ms", "openclaw.model_call.duration_ms", "span openclaw.run", "span openclaw.model.call"]) {
         assert.ok(shares[name].total > 0, `${name} exported`);
         assert.equal(shares[name].unknown, 0, `${name}: ${JSON.stringify(shares[name].byAgent)}`);
       }
     });
 
-    test("no session key in any exported attribute", () => {
+    // The official plugin puts session keys on its spans (docs/differences.md).
+    test("no session key in any exported attribute", { skip: official && "the official plugin: measured only" }, () => {
       const values = [];
       for (const m of metricsOf(reqs)) for (const p of m.points) values.push(...Object.entries(p.attrs).map(([k, v]) => [`${m.name} ${k}`, v]));
       for (const s of spansOf(reqs)) values.push(...Object.entries(s.attrs).map(([k, v]) => [`${s.name} ${k}`, v]));

@@ -5,7 +5,7 @@
 //! can become an attribute; the ids and keys it is looked up by stay in this memory, which is
 //! bounded, per generation, and dropped with it.
 
-use super::projection::{metric_paths, span_paths};
+use super::projection::agent_types;
 use crate::event::{Event, Malformed};
 use crate::policy::{low_cardinality_kept, session_key_agent};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -67,13 +67,7 @@ impl Default for Agents {
 
 impl Agents {
     pub fn with_capacity(cap: usize) -> Self {
-        let mut types = FxHashSet::default();
-        for (kind, paths) in metric_paths().into_iter().chain(span_paths()) {
-            if paths.contains("agentId") {
-                types.insert(kind);
-            }
-        }
-        Agents { types, by: Default::default(), order: VecDeque::new(), cap: cap.max(1) }
+        Agents { types: agent_types().into_iter().collect(), by: Default::default(), order: VecDeque::new(), cap: cap.max(1) }
     }
 
     /// Ids remembered now.
@@ -96,8 +90,8 @@ impl Agents {
         let resolved = match own {
             Some(agent) => {
                 for (kind, field) in IDS.iter().enumerate() {
-                    // A key of the `agent:` form resolves itself (or is refused by the policy
-                    // whoever asks); only other keys are learned.
+                    // A key of the `agent:` form resolves itself, or is refused whoever reads
+                    // it: never stored. Only other keys are learned.
                     if let Some(id) = ev.str(field).filter(|id| kind != KEY || !agent_shaped(id)) {
                         self.learn(kind, id, &agent);
                     }
@@ -252,6 +246,8 @@ mod tests {
         ] {
             assert!(a.types.contains(t), "{t}");
         }
-        assert!(!a.types.contains("session.state") && !a.types.contains("queue.lane.enqueue"));
+        for t in ["session.state", "queue.lane.enqueue", "run.started", "message.processed"] {
+            assert!(!a.types.contains(t), "{t}");
+        }
     }
 }

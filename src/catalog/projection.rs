@@ -60,6 +60,19 @@ pub fn metric_paths() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
     by_type
 }
 
+/// The event types some metric rule or span reads the agent of (`Source::Agent`, `Src::Agent`).
+pub fn agent_types() -> BTreeSet<&'static str> {
+    let metrics =
+        RULES.iter().filter(|r| r.attrs.iter().flat_map(|g| g.iter()).any(|a| matches!(a.source, Source::Agent))).map(|r| r.event);
+    let spans = SPANS
+        .iter()
+        .filter(|s| {
+            s.attrs.iter().flat_map(|g| g.iter()).chain(s.span_event.iter().map(|(_, a)| a)).any(|a| matches!(a.src, Src::Agent(_)))
+        })
+        .map(|s| s.event);
+    metrics.chain(spans).collect()
+}
+
 /// The dotted paths each event type's spans read.
 pub fn span_paths() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
     let mut by_type: BTreeMap<&'static str, BTreeSet<&'static str>> = BTreeMap::new();

@@ -33,7 +33,9 @@ export const CASES = [
      ["openclaw.context.tokens", "histogram", "1", { "openclaw.context": "used" }, { count: 1, sum: 160 }]]],
   ["run.completed", { type: "run.completed", runId: "r1", sessionKey: SK, provider: "openai", model: "gpt-5.4", channel: "telegram", durationMs: 61000, outcome: "completed" }, T,
     [["openclaw.run.duration_ms", "histogram", "ms", { "openclaw.outcome": "completed", "openclaw.channel": "telegram", "openclaw.agent": "main" }, { count: 1, sum: 61000 }]]],
-  ["harness.run.completed", { type: "harness.run.completed", runId: "r1", harnessId: "claude-cli", pluginId: "anthropic", provider: "anthropic", model: "claude-sonnet-4", durationMs: 5000, outcome: "completed" }, T,
+  // Its own run, named by no other case: all cases go through one generation in prometheus.test,
+  // which would otherwise attribute it to the agent learned for r1.
+  ["harness.run.completed", { type: "harness.run.completed", runId: "r-harness", harnessId: "claude-cli", pluginId: "anthropic", provider: "anthropic", model: "claude-sonnet-4", durationMs: 5000, outcome: "completed" }, T,
     [["openclaw.harness.duration_ms", "histogram", "ms", { "openclaw.harness.id": "claude-cli", "openclaw.harness.plugin": "anthropic", "openclaw.outcome": "completed", "openclaw.agent": "unknown" }, { count: 1, sum: 5000 }]]],
   ["harness.run.error", { type: "harness.run.error", runId: "r2", harnessId: "codex", durationMs: 800, phase: "send", errorCategory: "timeout" }, T,
     [["openclaw.harness.duration_ms", "histogram", "ms", { "openclaw.harness.id": "codex", "openclaw.outcome": "error", "openclaw.harness.phase": "send", "openclaw.errorCategory": "timeout", "openclaw.harness.plugin": "unknown" }, { count: 1, sum: 800 }]]],

@@ -430,8 +430,10 @@ pub fn render_markdown() -> String {
          lifecycle completes), or when it is a remote caller's span. Otherwise the span goes under\n\
          the context's parent if that is known, else becomes a root of the same trace; with the\n\
          plugin config's `unknownParents: \"new-trace\"` it starts a trace of its own, linked to\n\
-         the context it happened in. A child may end after its parent (a message processed after\n\
-         its RPC answered): OpenTelemetry allows it, and it is what happened.\n\n\
+         the context it happened in. The default keeps a turn in one tree, which is what trace\n\
+         backends such as Jaeger and Langfuse show best. A child may end after its parent (a\n\
+         message processed after its RPC answered): OpenTelemetry allows it, and it is what\n\
+         happened.\n\n\
          Session keys, session/run/call/message ids never become attributes; `OPENCLAW_OTEL_SESSION_HASH_SALT`\n\
          adds `openclaw.session.hash` (salted SHA-256, 16 hex) for grouping.\n\n\
          | span | event | kind | ids | gate | attributes | error status |\n\

@@ -264,6 +264,30 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
+    fn a_helper_wins_over_a_file_which_wins_over_static_headers() {
+        let dir = std::env::temp_dir().join(format!("otel-rs-order-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let file = dir.join("headers");
+        std::fs::write(&file, "authorization: Bearer file\nx-file: f\n").unwrap_or_default();
+        let reporter = Arc::new(Reporter::default());
+        let helper = HeaderSource::Helper {
+            command: "printf '{\"authorization\": \"Bearer helper\"}'".into(),
+            ttl: Duration::from_secs(60),
+            timeout: Duration::from_secs(5),
+        };
+        // The order config::credentials::resolve gives them: file, then helper.
+        let sources = [Rotating::new(HeaderSource::File(file.display().to_string()), reporter.clone()), Rotating::new(helper, reporter)];
+        let h = SignalHeaders::new(&[("authorization".into(), "Bearer static".into()), ("x-static".into(), "s".into())], &sources);
+        let rt =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap_or_else(|_| std::process::abort());
+        rt.block_on(h.refresh());
+        let expected = [("authorization", "Bearer helper"), ("x-file", "f"), ("x-static", "s")];
+        assert_eq!(headers_of(&h), expected.map(|(k, v)| (k.to_string(), v.to_string())).to_vec());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[cfg(unix)]
+    #[test]
     fn a_helper_is_cached_for_its_ttl_rerun_after_a_refusal_and_bounded_by_its_timeout() {
         let dir = std::env::temp_dir().join(format!("otel-rs-helper-{}", std::process::id()));
         let _ = std::fs::create_dir_all(&dir);

@@ -5,6 +5,7 @@
 
 use super::read::Ctx;
 use super::Signal;
+use crate::time::{civil_from_days, days_from_civil};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::sync::Arc;
@@ -172,13 +173,7 @@ fn der_time(tag: u8, text: &[u8]) -> Option<i64> {
     };
     let n = |i: usize| rest.get(i..i + 2).and_then(|d| d.parse::<i64>().ok());
     let (month, day, h, m, sec) = (n(0)?, n(2)?, n(4)?, n(6)?, n(8)?);
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some((era * 146_097 + doe - 719_468) * 86_400 + h * 3600 + m * 60 + sec)
+    Some(days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + sec)
 }
 
 /// A certificate's (not before, not after), in unix seconds.
@@ -200,18 +195,8 @@ fn validity(cert: &[u8]) -> Option<(i64, i64)> {
 }
 
 fn utc(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
     let secs = unix.rem_euclid(86_400);
-    // The inverse of der_time's day count.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = civil_from_days(unix.div_euclid(86_400));
     format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", secs / 3600, secs % 3600 / 60)
 }
 

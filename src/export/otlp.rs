@@ -388,6 +388,13 @@ pub struct Build<'a> {
     pub headers: SignalHeaders,
 }
 
+impl<'a> Build<'a> {
+    /// For the exporter a guard wraps: its requests carry the headers the guard refreshes.
+    pub fn for_guard(runtime: &'a tokio::runtime::Runtime, clients: &'a Clients, g: &'a Guard) -> Self {
+        Build { runtime, clients, health: &g.health, headers: g.headers.clone() }
+    }
+}
+
 pub fn metric_exporter(ep: &Endpoint, temporality: Temporality, x: &Build) -> Result<opentelemetry_otlp::MetricExporter, String> {
     build_otlp!(opentelemetry_otlp::MetricExporter::builder().with_temporality(temporality), ep, x)
 }

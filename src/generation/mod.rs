@@ -322,21 +322,15 @@ impl Generation {
         };
         let resource = resource(s, host);
         let clients = Clients::new(&s.proxy);
-        let build = |health, ep: &Endpoint| Build {
-            runtime: &runtime,
-            clients: &clients,
-            health,
-            headers: SignalHeaders::new(&ep.headers, &rotating),
-        };
         let mut provider = SdkMeterProvider::builder().with_resource(resource.clone());
         let m = &s.metrics;
         if m.enabled {
-            let inner = match metric_exporter(&m.endpoint, temporality_of(m.temporality), &build(&shared.metrics_health, &m.endpoint)) {
+            let g = guard(&shared.metrics_health, &m.endpoint);
+            let inner = match metric_exporter(&m.endpoint, temporality_of(m.temporality), &Build::for_guard(&runtime, &clients, &g)) {
                 Ok(x) => x,
                 Err(e) => return Self::failed(shared, format!("could not build the OTLP metrics exporter: {e}")),
             };
-            let exporter =
-                GuardedMetrics { inner, guard: guard(&shared.metrics_health, &m.endpoint), temporality: temporality_of(m.temporality) };
+            let exporter = GuardedMetrics { inner, guard: g, temporality: temporality_of(m.temporality) };
             provider = provider.with_reader(PeriodicReader::builder(exporter).with_interval(m.interval).build());
         }
         let exposition = s.prometheus.as_ref().map(|p| {
@@ -360,9 +354,9 @@ impl Generation {
             started.push(Signal::Metrics);
         }
         if let Some(t) = &s.traces {
-            let built = span_exporter(&t.endpoint, &build(&shared.traces_health, &t.endpoint)).and_then(|e| {
-                Batcher::start("otel-rs-spans", t.batch, SpanSink::new(e, &resource, guard(&shared.traces_health, &t.endpoint)))
-            });
+            let g = guard(&shared.traces_health, &t.endpoint);
+            let built = span_exporter(&t.endpoint, &Build::for_guard(&runtime, &clients, &g))
+                .and_then(|e| Batcher::start("otel-rs-spans", t.batch, SpanSink::new(e, &resource, g)));
             match built {
                 Ok(b) => {
                     let b = Arc::new(b);
@@ -379,13 +373,16 @@ impl Generation {
         }
         if let Some(l) = &s.logs {
             let otlp = match &l.endpoint {
-                Some(ep) => match log_exporter(ep, &build(&shared.logs_health, ep)) {
-                    Ok(e) => Some((e, guard(&shared.logs_health, ep))),
-                    Err(e) => {
-                        shared.reporter.logs.push(Level::Warn, format!("diagnostics-otel: not exporting logs via OTLP: {e}"));
-                        None
+                Some(ep) => {
+                    let g = guard(&shared.logs_health, ep);
+                    match log_exporter(ep, &Build::for_guard(&runtime, &clients, &g)) {
+                        Ok(e) => Some((e, g)),
+                        Err(e) => {
+                            shared.reporter.logs.push(Level::Warn, format!("diagnostics-otel: not exporting logs via OTLP: {e}"));
+                            None
+                        }
                     }
-                },
+                }
                 None => None,
             };
             if otlp.is_some() || l.stdout {

@@ -7,29 +7,16 @@ import os from "node:os";
 import path from "node:path";
 import { describe, test } from "node:test";
 import { messageFlow } from "./support/events.mjs";
-import { ctxFor, makeHost, makeLogger, register, sleep } from "./support/host.mjs";
+import { withPlugin } from "./support/fixture.mjs";
+import { sleep } from "./support/host.mjs";
 import { latest, pointWith, startReceiver } from "./support/receiver.mjs";
 
 const TOKENS = { "openclaw.token": "input", "openclaw.model": "mock-1" };
 
-/** Starts the plugin against `receiver`, runs `fn({host, logger})`, stops, restores env. */
-async function running(receiver, { otel = {}, env = {}, plugin } = {}, fn) {
-  const host = await makeHost("2026.9.6");
-  const logger = makeLogger();
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  const [service] = register(host.plugin);
-  try {
-    const endpoint = otel.protocol === "grpc" ? receiver.grpcBase : receiver.httpBase;
-    const ctx = ctxFor({ enabled: true, endpoint, traces: false, flushIntervalMs: 60000, ...otel }, { logger });
-    if (plugin) ctx.config.plugins = { entries: { "diagnostics-otel": { enabled: true, config: plugin } } };
-    await service.start(ctx);
-    return await fn({ host, logger, lines: () => logger.lines.map((l) => `${l.level}: ${l.message}`) });
-  } finally {
-    await service.stop();
-    process.env = saved;
-    host.cleanup();
-  }
+/** Starts the plugin against `receiver` (traces off), runs `fn({host, logger, lines})`, stops. */
+function running(receiver, { otel = {}, env = {}, plugin } = {}, fn) {
+  const opts = { receiver, plugin, env, otel: { traces: false, flushIntervalMs: 60000, ...otel } };
+  return withPlugin(opts, ({ host, logger }) => fn({ host, logger, lines: () => logger.lines.map((l) => `${l.level}: ${l.message}`) }));
 }
 
 const metricRequests = (receiver, from = 0) => receiver.requests.slice(from).filter((r) => r.path.includes("etrics"));

@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { messageFlow } from "./support/events.mjs";
-import { ctxFor, makeHost, makeLogger, register, sleep } from "./support/host.mjs";
+import { withPlugin } from "./support/fixture.mjs";
+import { sleep } from "./support/host.mjs";
 import { latest, pointWith, spansOf, startReceiver } from "./support/receiver.mjs";
 import { makePki, startTinyproxy } from "./support/tools.mjs";
 
@@ -14,17 +15,8 @@ const TOKENS = { "openclaw.token": "input", "openclaw.model": "mock-1" };
  * One generation against `receiver`: start with `otel` and `env`, feed a turn, flush, wait for
  * the relayed log lines, stop. Returns what the operator saw and what the receiver decoded.
  */
-async function exportOnce(receiver, { otel = {}, env = {}, plugin } = {}) {
-  const host = await makeHost("2026.9.6");
-  const logger = makeLogger();
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  const [service] = register(host.plugin);
-  try {
-    const endpoint = otel.protocol === "grpc" ? receiver.grpcBase : receiver.httpBase;
-    const ctx = ctxFor({ enabled: true, endpoint, flushIntervalMs: 60000, ...otel }, { logger });
-    if (plugin) ctx.config.plugins = { entries: { "diagnostics-otel": { enabled: true, config: plugin } } };
-    await service.start(ctx);
+function exportOnce(receiver, { otel = {}, env = {} } = {}) {
+  return withPlugin({ receiver, otel: { flushIntervalMs: 60000, ...otel }, env }, async ({ host, logger, service }) => {
     for (const e of messageFlow()) host.bus.emit(e);
     const flushed = await host.plugin.flush(8000);
     await sleep(1200); // log lines are relayed once a second
@@ -33,11 +25,7 @@ async function exportOnce(receiver, { otel = {}, env = {}, plugin } = {}) {
     await receiver.sync();
     const lines = logger.lines.map((l) => `${l.level}: ${l.message}`);
     return { flushed, status, lines, warns: logger.lines.filter((l) => l.level === "warn").map((l) => l.message) };
-  } finally {
-    await service.stop();
-    process.env = saved;
-    host.cleanup();
-  }
+  });
 }
 
 function inputTokens(receiver) {

@@ -7,12 +7,13 @@ import { startReceiver } from "./receiver.mjs";
 
 /**
  * Runs `fn({receiver, host, logger, service})` with the plugin started in a `version` host and
- * exporting to its own receiver (`receiverMode`, see otlp_receiver.py), `otel` merged over
- * `{enabled, endpoint}`, and `env` set in process.env for the run. Everything is stopped and
- * restored afterwards, whatever `fn` did (stop() is safe to call twice).
+ * exporting to its own receiver (`receiverMode`, see otlp_receiver.py) or to `receiver` (the
+ * caller's, left running), `otel` merged over `{enabled, endpoint}`, `plugin` as the plugin
+ * entry's config, and `env` set in process.env for the run. Everything is stopped and restored
+ * afterwards, whatever `fn` did (stop() is safe to call twice).
  */
-export async function withPlugin({ version = "2026.9.6", otel = {}, env = {}, receiverMode = "ok", binary } = {}, fn) {
-  const receiver = await startReceiver({ mode: receiverMode });
+export async function withPlugin({ version = "2026.9.6", otel = {}, env = {}, receiverMode = "ok", receiver: given, plugin, binary } = {}, fn) {
+  const receiver = given ?? (await startReceiver({ mode: receiverMode }));
   const host = await makeHost(version, { binary });
   const logger = makeLogger();
   const saved = { ...process.env };
@@ -20,12 +21,14 @@ export async function withPlugin({ version = "2026.9.6", otel = {}, env = {}, re
   const [service] = register(host.plugin, { version });
   try {
     const endpoint = otel.protocol === "grpc" ? receiver.grpcBase : receiver.httpBase;
-    await service.start(ctxFor({ enabled: true, endpoint, ...otel }, { logger }));
+    const ctx = ctxFor({ enabled: true, endpoint, ...otel }, { logger });
+    if (plugin) ctx.config.plugins = { entries: { "diagnostics-otel": { enabled: true, config: plugin } } };
+    await service.start(ctx);
     return await fn({ receiver, host, logger, service });
   } finally {
     await service.stop();
     process.env = saved;
-    await receiver.stop();
+    if (!given) await receiver.stop();
     host.cleanup();
   }
 }

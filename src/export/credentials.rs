@@ -227,10 +227,21 @@ mod tests {
         out
     }
 
+    /// A fresh scratch directory for one test.
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("otel-rs-{name}-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        dir
+    }
+
+    /// A runtime like a generation's (helpers run on its blocking threads).
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap_or_else(|_| std::process::abort())
+    }
+
     #[test]
     fn a_file_is_reread_and_wins_over_static_headers_and_problems_keep_the_last_good_ones() {
-        let dir = std::env::temp_dir().join(format!("otel-rs-cred-{}", std::process::id()));
-        let _ = std::fs::create_dir_all(&dir);
+        let dir = scratch("cred");
         let file = dir.join("headers");
         std::fs::write(&file, "authorization: Bearer one\n").unwrap_or_default();
         let logs = Arc::new(Reporter::default());
@@ -239,7 +250,7 @@ mod tests {
             &[("authorization".into(), "Bearer static".into()), ("x-team".into(), "a".into())],
             std::slice::from_ref(&r),
         );
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|_| std::process::abort());
+        let rt = runtime();
         rt.block_on(h.refresh());
         assert_eq!(headers_of(&h), vec![("authorization".into(), "Bearer one".into()), ("x-team".into(), "a".into())]);
         std::fs::write(&file, "authorization: Bearer two\n").unwrap_or_default();
@@ -265,8 +276,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn a_helper_wins_over_a_file_which_wins_over_static_headers() {
-        let dir = std::env::temp_dir().join(format!("otel-rs-order-{}", std::process::id()));
-        let _ = std::fs::create_dir_all(&dir);
+        let dir = scratch("order");
         let file = dir.join("headers");
         std::fs::write(&file, "authorization: Bearer file\nx-file: f\n").unwrap_or_default();
         let reporter = Arc::new(Reporter::default());
@@ -278,8 +288,7 @@ mod tests {
         // The order config::credentials::resolve gives them: file, then helper.
         let sources = [Rotating::new(HeaderSource::File(file.display().to_string()), reporter.clone()), Rotating::new(helper, reporter)];
         let h = SignalHeaders::new(&[("authorization".into(), "Bearer static".into()), ("x-static".into(), "s".into())], &sources);
-        let rt =
-            tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap_or_else(|_| std::process::abort());
+        let rt = runtime();
         rt.block_on(h.refresh());
         let expected = [("authorization", "Bearer helper"), ("x-file", "f"), ("x-static", "s")];
         assert_eq!(headers_of(&h), expected.map(|(k, v)| (k.to_string(), v.to_string())).to_vec());
@@ -289,15 +298,13 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn a_helper_is_cached_for_its_ttl_rerun_after_a_refusal_and_bounded_by_its_timeout() {
-        let dir = std::env::temp_dir().join(format!("otel-rs-helper-{}", std::process::id()));
-        let _ = std::fs::create_dir_all(&dir);
+        let dir = scratch("helper");
         let count = dir.join("runs");
         let command = format!("echo x >> {0}; printf '{{\"authorization\": \"Bearer %s\"}}' $(wc -l < {0})", count.display());
         let logs = Arc::new(Reporter::default());
         let source = HeaderSource::Helper { command, ttl: Duration::from_secs(3600), timeout: Duration::from_secs(5) };
         let h = SignalHeaders::new(&[], &[Rotating::new(source, logs.clone())]);
-        let rt =
-            tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap_or_else(|_| std::process::abort());
+        let rt = runtime();
         rt.block_on(h.refresh());
         rt.block_on(h.refresh());
         assert_eq!(headers_of(&h), vec![("authorization".into(), "Bearer 1".into())], "cached for the TTL");
